@@ -1,0 +1,513 @@
+"""Typed model of the catalog: the single description of the fleet that every part reads.
+
+The pydantic models here are the source of truth; the JSON Schemas under
+``catalog/schemas/`` are generated from them (``mcpfleet catalog schema --write``) so
+editors and CI can validate YAML without importing Python, and a test keeps both in step.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "Backup",
+    "Catalog",
+    "ClusterApiServer",
+    "DNS_LABEL",
+    "Database",
+    "Discovery",
+    "Egress",
+    "Gateway",
+    "HttpServer",
+    "Model",
+    "ModelsFile",
+    "Platform",
+    "RemoteServer",
+    "Resources",
+    "Rule",
+    "SecretRef",
+    "Server",
+    "ServerKind",
+    "StdioServer",
+    "Transport",
+    "parse_duration",
+]
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+DURATION = r"^([0-9]+(ms|s|m|h|d))+$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
+
+Name = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
+Duration = Annotated[str, StringConstraints(pattern=DURATION)]
+Quantity = Annotated[str, StringConstraints(pattern=QUANTITY)]
+EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Cidr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F:.]+(/[0-9]{1,3})?$")]
+Fqdn = Annotated[str, StringConstraints(pattern=r"^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$")]
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Turn a catalog duration such as ``30s``, ``1h30m`` or ``30d`` into a timedelta."""
+    parts = re.findall(r"([0-9]+)(ms|s|m|h|d)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h30m, 30d)")
+    return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in parts))
+
+
+class Spec(BaseModel):
+    """Base for every catalog object: immutable, camelCase in YAML, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_enum_values=True,
+    )
+
+
+# --------------------------------------------------------------------------- servers
+
+
+class ServerKind(StrEnum):
+    CLUSTER_API = "cluster-api"
+    STDIO = "stdio"
+    HTTP = "http"
+    REMOTE = "remote"
+
+
+class Transport(StrEnum):
+    STDIO = "stdio"
+    STREAMABLE_HTTP = "streamable-http"
+    SSE = "sse"
+
+
+class SecretRef(Spec):
+    """A secret the server needs, by reference: the value lives in the secrets backend."""
+
+    env: EnvName = Field(description="Environment variable the value is exposed as.")
+    path: Annotated[str, StringConstraints(pattern=SECRET_PATH)] = Field(
+        description="Secrets-backend path; must be one of platform.secrets.paths."
+    )
+    key: EnvName = Field(description="Key of the secret at that path.")
+
+
+class Target(Spec):
+    """A host the server manages (a Proxmox node, the firewall, ...)."""
+
+    host: str = Field(description="IP address or DNS name.")
+    port: Port | None = None
+    scheme: Literal["http", "https", "tcp"] = "https"
+
+
+class Egress(Spec):
+    """What the server's pods may reach; everything else is denied."""
+
+    cidrs: list[Cidr] = Field(default_factory=list)
+    fqdns: list[Fqdn] = Field(default_factory=list)
+    ports: list[Port] = Field(default_factory=list)
+    kube_api_server: bool = Field(
+        default=False, description="Allow the cluster's API server (cluster-api servers)."
+    )
+
+
+class ResourceAmounts(Spec):
+    cpu: Quantity
+    memory: Quantity
+
+
+class Resources(Spec):
+    requests: ResourceAmounts = ResourceAmounts(cpu="50m", memory="64Mi")
+    limits: ResourceAmounts = ResourceAmounts(cpu="500m", memory="256Mi")
+
+
+class LocalRun(Spec):
+    """How to start the server as a local process (``mcpfleet up`` and the gateway's stdio)."""
+
+    command: str
+    args: list[str] = Field(default_factory=list)
+    env: dict[EnvName, str] = Field(default_factory=dict)
+
+
+class ServerBase(Spec):
+    name: Name
+    description: str = Field(min_length=1)
+    tags: list[Name] = Field(default_factory=list)
+    read_only: bool = Field(
+        default=True, description="Server is restricted to read-only tools (e.g. a READ_ONLY env)."
+    )
+    read_only_tools: list[str] = Field(
+        default_factory=list,
+        description="Tools safe to retry on another endpoint even if they do not say so.",
+    )
+    targets: list[Target] = Field(default_factory=list)
+    egress: Egress = Egress()
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    secrets: list[SecretRef] = Field(default_factory=list)
+    resources: Resources = Resources()
+    replicas: Annotated[int, Field(ge=0, le=20)] = 1
+    tools: list[str] = Field(
+        default_factory=list, description="Tool names last seen live; discovery reports drift."
+    )
+
+
+class ClusterApiServer(ServerBase):
+    """An MCP server that talks to a cluster API (Kubernetes or Talos) with read-only RBAC."""
+
+    kind: Literal["cluster-api"]
+    api: Literal["kubernetes", "talos"]
+    image: str
+    args: list[str] = Field(default_factory=list)
+    transport: Literal["streamable-http", "sse"] = "streamable-http"
+    port: Port = 8080
+    path: str = "/mcp"
+    cluster: Literal["in-cluster", "remote"] = "in-cluster"
+    kubeconfig: SecretRef | None = Field(
+        default=None, description="Kubeconfig or talosconfig for a remote cluster."
+    )
+
+    @model_validator(mode="after")
+    def _remote_needs_credentials(self) -> ClusterApiServer:
+        if (self.cluster == "remote" or self.api == "talos") and self.kubeconfig is None:
+            raise ValueError("a remote cluster or a Talos API server needs `kubeconfig`")
+        return self
+
+
+class StdioServer(ServerBase):
+    """A stdio server run in-cluster by the ToolHive operator, which proxies it over HTTP."""
+
+    kind: Literal["stdio"]
+    package: str = Field(description="Registry package, e.g. uvx://opnsense-mcp-server.")
+    image: str = Field(description="Container image ToolHive runs (the package's image).")
+    args: list[str] = Field(default_factory=list)
+    transport: Literal["stdio"] = "stdio"
+    proxy_port: Port = 8080
+    local: LocalRun | None = None
+
+
+class HttpServer(ServerBase):
+    """An MCP server container that serves streamable HTTP or SSE itself."""
+
+    kind: Literal["http"]
+    image: str
+    args: list[str] = Field(default_factory=list)
+    transport: Literal["streamable-http", "sse"] = "streamable-http"
+    port: Port
+    path: str = "/mcp"
+    local: LocalRun | None = None
+
+
+class RemoteServer(ServerBase):
+    """An endpoint the fleet does not run: only registered with the gateway."""
+
+    kind: Literal["remote"]
+    urls: list[Annotated[str, StringConstraints(pattern=r"^https?://")]] = Field(min_length=1)
+    transport: Literal["streamable-http", "sse"] = "streamable-http"
+
+
+Server = Annotated[
+    ClusterApiServer | StdioServer | HttpServer | RemoteServer, Field(discriminator="kind")
+]
+
+
+class ServerFile(Spec):
+    """Root of ``catalog/servers/<name>.yaml``: exactly one server."""
+
+    server: Server
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Provider(Spec):
+    name: Name
+    type: Literal["anthropic", "google", "ollama", "openai-compatible", "local"]
+    api_key_env: EnvName | None = None
+    base_url: str | None = None
+
+
+class Model(Spec):
+    name: Name = Field(description="Catalog name used by rules and fallbacks.")
+    provider: Name
+    model_id: str = Field(description="The provider's model identifier.")
+    purpose: Literal["chat", "embedding"] = "chat"
+    context_window: Annotated[int, Field(ge=512)]
+    input_usd_per_mtok: Annotated[float, Field(ge=0)]
+    output_usd_per_mtok: Annotated[float, Field(ge=0)] = 0.0
+    dimension: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _embedding_has_dimension(self) -> Model:
+        if self.purpose == "embedding" and self.dimension is None:
+            raise ValueError("an embedding model needs `dimension`")
+        return self
+
+
+TaskType = Literal[
+    "reasoning", "code", "analysis", "summarization", "classification", "chat", "any"
+]
+
+
+class Rule(Spec):
+    """First matching rule wins: any of its task types, or a context above the threshold."""
+
+    name: Name
+    task_types: list[TaskType] = Field(default_factory=list)
+    min_context_tokens: Annotated[int, Field(ge=0)] | None = None
+    model: Name
+
+
+class Budget(Spec):
+    daily_usd: Annotated[float, Field(gt=0)]
+    alert_threshold: Annotated[float, Field(gt=0, le=1)] = 0.8
+    when_exhausted: Name = Field(description="Model used once the day's budget is spent.")
+
+
+class ModelsFile(Spec):
+    """Root of ``catalog/models.yaml``."""
+
+    providers: list[Provider] = Field(min_length=1)
+    models: list[Model] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+    default_model: Name
+    fallbacks: dict[Name, list[Name]] = Field(default_factory=dict)
+    budget: Budget
+
+
+# --------------------------------------------------------------------------- platform
+
+
+class Cluster(Spec):
+    name: Name
+    context: str
+    kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.[0-9]+$")] = "1.33"
+
+
+class Namespace(Spec):
+    name: Name = "mcp-system"
+    pod_security: Literal["restricted", "baseline", "privileged"] = "restricted"
+
+
+class LoadBalancer(Spec):
+    pool_name: Name = "mcp-pool"
+    start: ipaddress.IPv4Address
+    stop: ipaddress.IPv4Address
+    gateway_ip: ipaddress.IPv4Address
+    interfaces: list[str] = Field(default_factory=lambda: ["^eth[0-9]+", "^en.*"])
+
+
+class Traefik(Spec):
+    enabled: bool = True
+    host: str
+    entry_points: list[str] = Field(default_factory=lambda: ["websecure"])
+    cert_resolver: str | None = None
+
+
+class CloudflareTunnel(Spec):
+    enabled: bool = False
+    token: SecretRef | None = None
+    image: str = "cloudflare/cloudflared:2025.11.1"
+
+    @model_validator(mode="after")
+    def _enabled_needs_token(self) -> CloudflareTunnel:
+        if self.enabled and self.token is None:
+            raise ValueError("an enabled Cloudflare tunnel needs `token`")
+        return self
+
+
+class Ingress(Spec):
+    traefik: Traefik
+    cloudflare_tunnel: CloudflareTunnel = CloudflareTunnel()
+
+
+class Infisical(Spec):
+    host_api: str = "https://app.infisical.com/api"
+    project_slug: Name
+    env_slug: Name
+    auth_secret: Name = Field(
+        default="infisical-universal-auth",
+        description="Kubernetes Secret holding the operator's universal-auth credentials.",
+    )
+
+
+class Secrets(Spec):
+    backend: Literal["infisical", "pulumi"]
+    infisical: Infisical | None = None
+    paths: dict[Name, Annotated[str, StringConstraints(pattern=SECRET_PATH)]] = Field(
+        description="One secrets path per component; servers refer to these paths."
+    )
+
+    @model_validator(mode="after")
+    def _infisical_settings(self) -> Secrets:
+        if self.backend == "infisical" and self.infisical is None:
+            raise ValueError("backend `infisical` needs the `infisical` settings")
+        return self
+
+
+class Operators(Spec):
+    """Per operator: install it with Helm from this stack, or expect it already present."""
+
+    toolhive: Literal["helm", "prerequisite"] = "helm"
+    infisical: Literal["helm", "prerequisite"] = "helm"
+    cloudnative_pg: Literal["helm", "prerequisite"] = "prerequisite"
+    pulumi_operator: Literal["helm", "prerequisite"] = "prerequisite"
+
+
+class GitOps(Spec):
+    repository: Annotated[str, StringConstraints(pattern=r"^(https://|git@)")]
+    branch: str = "main"
+    path: str = "."
+    reconciler: Literal["none", "pulumi-operator", "argocd"] = "none"
+    stack: str = "prod"
+
+
+class Observability(Spec):
+    flavour: Literal["prometheus-operator", "victoriametrics"]
+    scrape_interval: Duration = "30s"
+    dashboards: bool = True
+    dashboard_label: str = "grafana_dashboard"
+
+
+class Backup(Spec):
+    schedule: str = Field(description="Cron schedule (5 fields).")
+    target: Literal["nfs", "pvc"]
+    nfs_server: str | None = None
+    nfs_path: str | None = None
+    size: Quantity | None = None
+    retention_days: Annotated[int, Field(ge=1)] = 7
+
+    @model_validator(mode="after")
+    def _target_fields(self) -> Backup:
+        if self.target == "nfs" and not (self.nfs_server and self.nfs_path):
+            raise ValueError("an nfs backup target needs `nfsServer` and `nfsPath`")
+        if self.target == "pvc" and not self.size:
+            raise ValueError("a pvc backup target needs `size`")
+        return self
+
+
+class Database(Spec):
+    engine: Literal["statefulset", "cloudnative-pg"] = "statefulset"
+    image: str = "pgvector/pgvector:0.8.1-pg17"
+    size: Quantity
+    instances: Annotated[int, Field(ge=1, le=5)] = 1
+    name: Name = "mcpfleet"
+    credentials_path: Annotated[str, StringConstraints(pattern=SECRET_PATH)]
+    resources: Resources = Resources()
+    backup: Backup
+
+
+class SemanticCache(Spec):
+    enabled: bool = True
+    threshold: Annotated[float, Field(gt=0, le=1)] = 0.92
+    ttl: Duration = "24h"
+
+
+class Triage(Spec):
+    ollama_image: str = "ollama/ollama:0.12.10"
+    ollama_model: str
+    model_storage: Quantity = "20Gi"
+    gpu: bool = False
+    embedding_model: Name = Field(description="A models.yaml model with purpose: embedding.")
+    replicas: Annotated[int, Field(ge=0, le=10)] = 1
+    port: Port = 8081
+    semantic_cache: SemanticCache = SemanticCache()
+    ollama_resources: Resources = Resources(
+        requests={"cpu": "1", "memory": "6Gi"}, limits={"cpu": "4", "memory": "10Gi"}
+    )
+
+
+class RateLimit(Spec):
+    requests_per_minute: Annotated[int, Field(ge=1)] = 100
+
+
+class Gateway(Spec):
+    replicas: Annotated[int, Field(ge=1, le=20)] = 2
+    port: Port = 8080
+    metrics_port: Port = 9090
+    rate_limit: RateLimit = RateLimit()
+    token_lifetime: Duration = "30d"
+    call_timeout: Duration = "30s"
+    health_interval: Duration = "15s"
+    ip_allowlist: list[Cidr] = Field(default_factory=list)
+    resources: Resources = Resources()
+
+
+class Discovery(Spec):
+    annotation_prefix: Annotated[str, StringConstraints(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")]
+    interval: Duration = "30s"
+    port: Port = 8082
+    proposals: Literal["github", "local", "off"] = "github"
+    propose_drift: bool = False
+
+
+class Router(Spec):
+    port: Port = 8083
+    replicas: Annotated[int, Field(ge=1, le=10)] = 1
+
+
+class Images(Spec):
+    runtime: str = Field(description="The one runtime image (gateway, triage, router, discovery).")
+
+
+class Platform(Spec):
+    """Root of ``catalog/platform.yaml``."""
+
+    cluster: Cluster
+    namespace: Namespace = Namespace()
+    storage_class: str
+    load_balancer: LoadBalancer
+    ingress: Ingress
+    secrets: Secrets
+    operators: Operators = Operators()
+    gitops: GitOps
+    observability: Observability
+    database: Database
+    triage: Triage
+    gateway: Gateway
+    router: Router = Router()
+    discovery: Discovery
+    images: Images
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+class Catalog(Spec):
+    """The whole, cross-checked catalog, as :func:`catalog.load_catalog` returns it."""
+
+    platform: Platform
+    models: ModelsFile
+    servers: tuple[ClusterApiServer | StdioServer | HttpServer | RemoteServer, ...]
+
+    def server(self, name: str) -> ClusterApiServer | StdioServer | HttpServer | RemoteServer:
+        """Return the server called ``name``.
+
+        Raises:
+            KeyError: no server has that name.
+        """
+        for server in self.servers:
+            if server.name == name:
+                return server
+        raise KeyError(name)
+
+    def model(self, name: str) -> Model:
+        """Return the model called ``name``.
+
+        Raises:
+            KeyError: no model has that name.
+        """
+        for model in self.models.models:
+            if model.name == name:
+                return model
+        raise KeyError(name)

@@ -1,0 +1,34 @@
+"""Catalog problems as data, so every one of them can be collected and shown together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CatalogError", "Problem"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the catalog, located precisely enough to fix without searching."""
+
+    file: Path
+    line: int
+    column: int
+    field: str
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message} [{self.rule}]"
+
+
+class CatalogError(Exception):
+    """The catalog cannot be used; ``problems`` lists every reason found in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the catalog:\n{lines}")

@@ -1,0 +1,21 @@
+"""The ``mcpfleet`` entry point: one command, a sub-command per job."""
+
+from __future__ import annotations
+
+import typer
+
+from mcpfleet.commands import catalog
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mcpfleet",
+    help="Run a fleet of MCP servers on Kubernetes, with an AI front door, as code.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(catalog.app, name="catalog")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,71 @@
+"""``mcpfleet catalog …``: check the catalog and keep its schemas in step with the model."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catalog import Catalog, Problem, check_catalog
+from catalog.schemas import write_schemas
+
+__all__ = ["app", "print_problems", "summary_table"]
+
+app = typer.Typer(help="Validate and inspect the catalog.", no_args_is_help=True)
+DEFAULT_DIR = Path("catalog")
+
+
+@app.command()
+def validate(
+    directory: Path = typer.Argument(DEFAULT_DIR, help="Catalog directory."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print problems only."),
+) -> None:
+    """Check every file against its schema and every cross-file rule; exit 1 on problems."""
+    out = Console()
+    catalog, problems = check_catalog(directory)
+    if catalog is None:
+        print_problems(Console(stderr=True), problems)
+        raise typer.Exit(1)
+    if not quiet:
+        out.print(summary_table(catalog))
+        out.print(f"[green]✓[/green] {directory} is valid: {len(catalog.servers)} servers, "
+                  f"{len(catalog.models.models)} models")
+
+
+@app.command()
+def schema(
+    write: bool = typer.Option(False, "--write", help="Regenerate catalog/schemas/*.json."),
+) -> None:
+    """Regenerate the JSON Schemas from the typed model (after changing catalog/model.py)."""
+    if not write:
+        typer.echo("pass --write to regenerate the schema files")
+        raise typer.Exit(2)
+    for path in write_schemas():
+        typer.echo(path)
+
+
+def print_problems(console: Console, problems: list[Problem]) -> None:
+    """Every problem on its own line, file:line:column first so editors can jump to it."""
+    for p in problems:
+        field = f" [bold]{p.field}[/bold]:" if p.field else ""
+        console.print(f"[red]✗[/red] {p.file}:{p.line}:{p.column}:{field} {p.message} "
+                      f"[dim]({p.rule})[/dim]", highlight=False, soft_wrap=True)
+    files = len({p.file for p in problems})
+    console.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
+
+
+def summary_table(catalog: Catalog) -> Table:
+    """The fleet at a glance: what runs, how it is reached, what it may touch."""
+    table = Table(title=f"mcpfleet catalog — cluster {catalog.platform.cluster.name}")
+    for column in ("server", "kind", "transport", "targets", "secrets", "read-only"):
+        table.add_column(column)
+    for s in catalog.servers:
+        targets = ", ".join(t.host for t in s.targets) or "-"
+        table.add_row(s.name, s.kind, s.transport, targets, str(len(s.secrets)),
+                      "yes" if s.read_only else "no")
+    kinds = Counter(s.kind for s in catalog.servers)
+    table.caption = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return table
