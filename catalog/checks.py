@@ -37,13 +37,21 @@ def _unique_servers(servers: Sequence[Loaded]) -> list[Problem]:
     for loaded in servers:
         name = loaded.model.server.name
         if loaded.doc.file.stem != name:
-            problems.append(loaded.doc.problem(
-                ["server", "name"], "cross.file-name",
-                f"server `{name}` must live in `{name}.yaml`, not `{loaded.doc.file.name}`"))
+            problems.append(
+                loaded.doc.problem(
+                    ["server", "name"],
+                    "cross.file-name",
+                    f"server `{name}` must live in `{name}.yaml`, not `{loaded.doc.file.name}`",
+                )
+            )
         if name in first:
-            problems.append(loaded.doc.problem(
-                ["server", "name"], "cross.unique-name",
-                f"server name `{name}` is already used by {first[name].doc.file}"))
+            problems.append(
+                loaded.doc.problem(
+                    ["server", "name"],
+                    "cross.unique-name",
+                    f"server name `{name}` is already used by {first[name].doc.file}",
+                )
+            )
         else:
             first[name] = loaded
     return problems
@@ -57,9 +65,13 @@ def _secret_paths(platform: Loaded, servers: Sequence[Loaded]) -> list[Problem]:
 
     def check(loaded: Loaded, parts: list[Any], path: str) -> None:
         if path not in known:
-            problems.append(loaded.doc.problem(
-                parts, "cross.secret-path",
-                f"secret path `{path}` is not declared in platform.yaml secrets.paths ({hint})"))
+            problems.append(
+                loaded.doc.problem(
+                    parts,
+                    "cross.secret-path",
+                    f"secret path `{path}` is not declared in platform.yaml secrets.paths ({hint})",
+                )
+            )
 
     for loaded in servers:
         server = loaded.model.server
@@ -85,22 +97,41 @@ def _model_references(platform: Loaded, models: Loaded) -> list[Problem]:
 
     def chat_model(parts: list[Any], name: str) -> None:
         if name not in by_name:
-            problems.append(doc.problem(parts, "cross.model-ref",
-                                        f"model `{name}` is not defined (chat models: {', '.join(chat)})"))
+            problems.append(
+                doc.problem(
+                    parts,
+                    "cross.model-ref",
+                    f"model `{name}` is not defined (chat models: {', '.join(chat)})",
+                )
+            )
         elif by_name[name].purpose != "chat":
-            problems.append(doc.problem(parts, "cross.model-purpose",
-                                        f"model `{name}` is an embedding model, not a chat model"))
+            problems.append(
+                doc.problem(
+                    parts,
+                    "cross.model-purpose",
+                    f"model `{name}` is an embedding model, not a chat model",
+                )
+            )
 
     seen: set[str] = set()
     for i, model in enumerate(spec.models):
         if model.name in seen:
-            problems.append(doc.problem(["models", i, "name"], "cross.unique-model",
-                                        f"model name `{model.name}` is defined twice"))
+            problems.append(
+                doc.problem(
+                    ["models", i, "name"],
+                    "cross.unique-model",
+                    f"model name `{model.name}` is defined twice",
+                )
+            )
         seen.add(model.name)
         if model.provider not in providers:
-            problems.append(doc.problem(
-                ["models", i, "provider"], "cross.provider-ref",
-                f"provider `{model.provider}` is not defined ({', '.join(sorted(providers))})"))
+            problems.append(
+                doc.problem(
+                    ["models", i, "provider"],
+                    "cross.provider-ref",
+                    f"provider `{model.provider}` is not defined ({', '.join(sorted(providers))})",
+                )
+            )
     for i, rule in enumerate(spec.rules):
         chat_model(["rules", i, "model"], rule.model)
     chat_model(["defaultModel"], spec.default_model)
@@ -111,21 +142,34 @@ def _model_references(platform: Loaded, models: Loaded) -> list[Problem]:
             chat_model(["fallbacks", primary, j], name)
     embedding = platform.model.triage.embedding_model
     if by_name.get(embedding) is None or by_name[embedding].purpose != "embedding":
-        problems.append(platform.doc.problem(
-            ["triage", "embeddingModel"], "cross.model-ref",
-            f"`{embedding}` is not an embedding model in models.yaml"))
+        problems.append(
+            platform.doc.problem(
+                ["triage", "embeddingModel"],
+                "cross.model-ref",
+                f"`{embedding}` is not an embedding model in models.yaml",
+            )
+        )
     return problems
 
 
 def _load_balancer(platform: Loaded) -> list[Problem]:
     lb = platform.model.load_balancer
     if lb.start > lb.stop:
-        return [platform.doc.problem(["loadBalancer", "stop"], "cross.pool-range",
-                                     f"pool ends ({lb.stop}) before it starts ({lb.start})")]
+        return [
+            platform.doc.problem(
+                ["loadBalancer", "stop"],
+                "cross.pool-range",
+                f"pool ends ({lb.stop}) before it starts ({lb.start})",
+            )
+        ]
     if not lb.start <= lb.gateway_ip <= lb.stop:
-        return [platform.doc.problem(
-            ["loadBalancer", "gatewayIp"], "cross.gateway-ip",
-            f"gateway IP {lb.gateway_ip} is outside the pool {lb.start}–{lb.stop}")]
+        return [
+            platform.doc.problem(
+                ["loadBalancer", "gatewayIp"],
+                "cross.gateway-ip",
+                f"gateway IP {lb.gateway_ip} is outside the pool {lb.start}-{lb.stop}",
+            )
+        ]
     return []
 
 
@@ -146,16 +190,23 @@ def _ports(platform: Loaded, servers: Sequence[Loaded]) -> list[Problem]:
     ]
     for parts, port in runtime_ports:
         if port in used:
-            problems.append(platform.doc.problem(
-                parts, "cross.port-collision", f"port {port} is already used by {used[port]}"))
+            problems.append(
+                platform.doc.problem(
+                    parts, "cross.port-collision", f"port {port} is already used by {used[port]}"
+                )
+            )
         used[port] = ".".join(parts)
     for loaded in servers:
         server = loaded.model.server
         if server.kind == "http" and server.local is not None:
             owner = f"server {server.name}"
             if server.port in used:
-                problems.append(loaded.doc.problem(
-                    ["server", "port"], "cross.port-collision",
-                    f"port {server.port} is already used by {used[server.port]}"))
+                problems.append(
+                    loaded.doc.problem(
+                        ["server", "port"],
+                        "cross.port-collision",
+                        f"port {server.port} is already used by {used[server.port]}",
+                    )
+                )
             used[server.port] = owner
     return problems

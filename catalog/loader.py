@@ -91,7 +91,9 @@ def validate_document(
 ) -> tuple[Platform | ModelsFile | ServerFile | None, list[Problem]]:
     """Check one document against its JSON Schema, then build its typed model."""
     data = doc.data
-    problems = [p for err in _leaf_errors(validator(kind).iter_errors(data)) for p in _from_schema(doc, err)]
+    problems = [
+        p for err in _leaf_errors(validator(kind).iter_errors(data)) for p in _from_schema(doc, err)
+    ]
     if problems:
         return None, problems
     model_type: type[BaseModel] = FILE_KINDS[kind]
@@ -109,9 +111,13 @@ def _leaf_errors(errors: Iterable[SchemaError]) -> Iterator[SchemaError]:
             for sub in err.context:
                 branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
             chosen = [
-                subs for subs in branches.values()
-                if not any(list(s.relative_path) == ["kind"] or (
-                    s.validator == "required" and "'kind'" in s.message) for s in subs)
+                subs
+                for subs in branches.values()
+                if not any(
+                    list(s.relative_path) == ["kind"]
+                    or (s.validator == "required" and "'kind'" in s.message)
+                    for s in subs
+                )
             ]
             if len(chosen) == 1:
                 yield from _leaf_errors(chosen[0])
@@ -142,16 +148,26 @@ def _from_schema(doc: Document, err: SchemaError) -> list[Problem]:
         allowed = sorted(err.schema.get("properties", {}))
         extra = [k for k in err.instance if k not in allowed]
         return [
-            doc.problem(path + [k], "schema.unknown-field",
-                        f"unknown field `{k}` (allowed: {', '.join(allowed)})")
+            doc.problem(
+                [*path, k],
+                "schema.unknown-field",
+                f"unknown field `{k}` (allowed: {', '.join(allowed)})",
+            )
             for k in extra
         ]
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else "?"
         problem = doc.problem(path, "schema.required", f"missing required field `{missing}`")
-        return [Problem(problem.file, problem.line, problem.column,
-                        ".".join(x for x in (problem.field, missing) if x), problem.rule,
-                        problem.message)]
+        return [
+            Problem(
+                problem.file,
+                problem.line,
+                problem.column,
+                ".".join(x for x in (problem.field, missing) if x),
+                problem.rule,
+                problem.message,
+            )
+        ]
     return [doc.problem(path, f"schema.{err.validator}", err.message)]
 
 
@@ -160,10 +176,9 @@ def _from_model(doc: Document, data: Any, err: Any) -> Problem:
     parts: list[str | int] = []
     node = data
     for part in err["loc"]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            parts.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
             parts.append(part)
         elif isinstance(node, dict) and part == node.get("kind"):

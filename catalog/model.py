@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "DNS_LABEL",
     "Backup",
     "Catalog",
     "ClusterApiServer",
-    "DNS_LABEL",
     "Database",
     "Discovery",
     "Egress",

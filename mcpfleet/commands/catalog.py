@@ -31,8 +31,10 @@ def validate(
         raise typer.Exit(1)
     if not quiet:
         out.print(summary_table(catalog))
-        out.print(f"[green]✓[/green] {directory} is valid: {len(catalog.servers)} servers, "
-                  f"{len(catalog.models.models)} models")
+        out.print(
+            f"[green]✓[/green] {directory} is valid: {len(catalog.servers)} servers, "
+            f"{len(catalog.models.models)} models"
+        )
 
 
 @app.command()
@@ -51,8 +53,11 @@ def print_problems(console: Console, problems: list[Problem]) -> None:
     """Every problem on its own line, file:line:column first so editors can jump to it."""
     for p in problems:
         field = f" [bold]{p.field}[/bold]:" if p.field else ""
-        console.print(f"[red]✗[/red] {p.file}:{p.line}:{p.column}:{field} {p.message} "
-                      f"[dim]({p.rule})[/dim]", highlight=False, soft_wrap=True)
+        console.print(
+            f"[red]✗[/red] {p.file}:{p.line}:{p.column}:{field} {p.message} [dim]({p.rule})[/dim]",
+            highlight=False,
+            soft_wrap=True,
+        )
     files = len({p.file for p in problems})
     console.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
 
@@ -64,8 +69,14 @@ def summary_table(catalog: Catalog) -> Table:
         table.add_column(column)
     for s in catalog.servers:
         targets = ", ".join(t.host for t in s.targets) or "-"
-        table.add_row(s.name, s.kind, s.transport, targets, str(len(s.secrets)),
-                      "yes" if s.read_only else "no")
+        table.add_row(
+            s.name,
+            s.kind,
+            s.transport,
+            targets,
+            str(len(s.secrets)),
+            "yes" if s.read_only else "no",
+        )
     kinds = Counter(s.kind for s in catalog.servers)
     table.caption = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     return table

@@ -1,0 +1,158 @@
+"""Every Kubernetes name, label, selector, port and annotation key, computed in one place.
+
+The compiler writes these and the runtime (gateway, discovery) reads them, so a server's
+Service name or its discovery annotations can never disagree between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from catalog.model import (
+    ClusterApiServer,
+    HttpServer,
+    Platform,
+    RemoteServer,
+    StdioServer,
+)
+
+__all__ = [
+    "PART_OF",
+    "RUNTIME_SERVICES",
+    "AnnotationKeys",
+    "RuntimeService",
+    "discovery_annotations",
+    "labels",
+    "runtime_resource_name",
+    "selector",
+    "server_endpoints",
+    "server_path",
+    "server_port",
+    "server_resource_name",
+    "server_transport",
+    "service_host",
+]
+
+PART_OF = "mcpfleet"
+AnyServer = ClusterApiServer | StdioServer | HttpServer | RemoteServer
+RuntimeService = Literal["gateway", "triage", "router", "discovery", "ollama", "postgres"]
+RUNTIME_SERVICES: tuple[RuntimeService, ...] = (
+    "gateway",
+    "triage",
+    "router",
+    "discovery",
+    "ollama",
+    "postgres",
+)
+
+
+def server_resource_name(server: AnyServer | str) -> str:
+    """Name of every Kubernetes object made for an MCP server (Deployment, Service, SA …)."""
+    name = server if isinstance(server, str) else server.name
+    return f"mcp-{name}"
+
+
+def runtime_resource_name(service: RuntimeService) -> str:
+    """Name of a runtime service's Deployment/Service, e.g. ``mcpfleet-gateway``."""
+    return f"{PART_OF}-{service}"
+
+
+def labels(component: str, instance: str) -> dict[str, str]:
+    """Recommended Kubernetes labels; ``component`` is ``mcp-server`` or a runtime service."""
+    return {
+        "app.kubernetes.io/name": instance,
+        "app.kubernetes.io/instance": instance,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+
+
+def selector(instance: str) -> dict[str, str]:
+    """The stable subset of :func:`labels` that Services and policies select on."""
+    return {"app.kubernetes.io/instance": instance, "app.kubernetes.io/part-of": PART_OF}
+
+
+def server_port(server: AnyServer) -> int:
+    """The port the server's Service exposes (ToolHive's proxy port for stdio servers)."""
+    if isinstance(server, StdioServer):
+        return server.proxy_port
+    if isinstance(server, RemoteServer):
+        return 443
+    return server.port
+
+
+def server_transport(server: AnyServer) -> Literal["streamable-http", "sse"]:
+    """How the gateway speaks to the server in the cluster (ToolHive proxies stdio)."""
+    return "streamable-http" if isinstance(server, StdioServer) else server.transport
+
+
+def server_path(server: AnyServer) -> str:
+    if isinstance(server, StdioServer):
+        return "/mcp"
+    if isinstance(server, RemoteServer):
+        return ""
+    return server.path
+
+
+def service_host(name: str, namespace: str) -> str:
+    return f"{name}.{namespace}.svc.cluster.local"
+
+
+def server_endpoints(server: AnyServer, platform: Platform) -> list[str]:
+    """URLs the gateway uses for the server inside the cluster."""
+    if isinstance(server, RemoteServer):
+        return list(server.urls)
+    host = service_host(server_resource_name(server), platform.namespace.name)
+    return [f"http://{host}:{server_port(server)}{server_path(server)}"]
+
+
+@dataclass(frozen=True)
+class AnnotationKeys:
+    """The discovery annotation keys under the catalog's prefix (``mcp.shreck.io/...``)."""
+
+    prefix: str
+
+    @property
+    def enabled(self) -> str:
+        return f"{self.prefix}/enabled"
+
+    @property
+    def type(self) -> str:
+        return f"{self.prefix}/type"
+
+    @property
+    def capabilities(self) -> str:
+        return f"{self.prefix}/capabilities"
+
+    @property
+    def port(self) -> str:
+        return f"{self.prefix}/port"
+
+    @property
+    def path(self) -> str:
+        return f"{self.prefix}/path"
+
+    @property
+    def transport(self) -> str:
+        return f"{self.prefix}/transport"
+
+    @property
+    def server(self) -> str:
+        """The catalog server name, so discovery can match a Service to its entry."""
+        return f"{self.prefix}/server"
+
+
+def discovery_annotations(server: AnyServer, prefix: str) -> dict[str, str]:
+    """Annotations the compiler puts on a server's Service for discovery to read back."""
+    keys = AnnotationKeys(prefix)
+    return {
+        keys.enabled: "true",
+        keys.type: server.kind,
+        keys.capabilities: ",".join(server.tags) or "tools",
+        keys.port: str(server_port(server)),
+        keys.path: server_path(server) or "/",
+        keys.transport: server_transport(server),
+        keys.server: server.name,
+    }
