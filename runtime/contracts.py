@@ -1,0 +1,57 @@
+"""The few seams between runtime services, so gateway, triage, router and discovery never
+import each other: each depends on these protocols, and the process that hosts them wires
+the real implementations together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["Completer", "Completion", "ToolCaller", "ToolOutcome"]
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What an upstream tool call returned, already in plain JSON-able form."""
+
+    server: str
+    tool: str
+    content: list[dict[str, Any]]
+    is_error: bool = False
+    structured: dict[str, Any] | None = None
+    latency_ms: float = 0.0
+
+
+class ToolCaller(Protocol):
+    """Calls a tool on an upstream MCP server (implemented by the gateway's upstream layer)."""
+
+    async def call_tool(
+        self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
+    ) -> ToolOutcome: ...
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model's answer with the accounting the router recorded for it."""
+
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    fallbacks_tried: list[str] = field(default_factory=list)
+
+
+class Completer(Protocol):
+    """Answers a prompt with a model chosen by policy (implemented by the router)."""
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        task_type: str = "chat",
+        system: str | None = None,
+        max_tokens: int = 1024,
+    ) -> Completion: ...
