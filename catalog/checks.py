@@ -49,7 +49,7 @@ def _unique_servers(servers: Sequence[Loaded]) -> list[Problem]:
                 loaded.doc.problem(
                     ["server", "name"],
                     "cross.unique-name",
-                    f"server name `{name}` is already used by {first[name].doc.file}",
+                    f"server name `{name}` is already used by {first[name].doc.file.name}",
                 )
             )
         else:

@@ -1,0 +1,34 @@
+# Two targets a newcomer needs: `make up` (the local fleet) and `make test` (everything CI runs).
+# Both set up what they need first, from nothing but python3 (3.11+), node 20 and npm.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: up test lint setup clean
+
+up: setup
+	$(BIN)/mcpfleet up
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+setup: $(STAMP) .ci/npm/node_modules/.installed
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+.ci/npm/node_modules/.installed: .ci/npm/package.json
+	@if [ -f .ci/npm/package-lock.json ]; then npm ci --prefix .ci/npm --no-audit --no-fund --loglevel=error; \
+	else npm install --prefix .ci/npm --no-audit --no-fund --loglevel=error; fi
+	touch $@
+
+clean:
+	rm -rf $(VENV) .ci/npm/node_modules .mcpfleet out

@@ -1,0 +1,38 @@
+"""`mcpfleet catalog validate` as an operator and CI run it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mcpfleet.cli import app
+
+from ..catalog.conftest import SHIPPED
+
+runner = CliRunner()
+
+
+def test_validate_passes_on_the_shipped_catalog_and_summarises_it() -> None:
+    result = runner.invoke(app, ["catalog", "validate", str(SHIPPED)])
+    assert result.exit_code == 0, result.output
+    assert "10 servers" in result.output
+    assert "opnsense" in result.output
+
+
+def test_validate_fails_naming_file_line_and_field(
+    broken_catalog: Callable[[str], Path],
+) -> None:
+    directory = broken_catalog("many-problems-in-one-run")
+    result = runner.invoke(app, ["catalog", "validate", str(directory)])
+    assert result.exit_code == 1
+    assert f"{directory}/servers/adguard.yaml:6:3: server.imag: unknown field `imag`" in (
+        " ".join(result.output.split())
+    )
+    assert "5 problem(s) in 4 file(s)" in result.output
+
+
+def test_schema_write_requires_the_explicit_flag() -> None:
+    result = runner.invoke(app, ["catalog", "schema"])
+    assert result.exit_code == 2
