@@ -18,16 +18,30 @@ from catalog.model import (
 )
 
 __all__ = [
+    "CATALOG_CONFIGMAP",
+    "CATALOG_ENV",
+    "CATALOG_MOUNT",
+    "DATABASE_URL_ENV",
+    "HTTP_PORT_NAME",
+    "KUBECONFIG_PATH",
+    "METRICS_PORT_NAME",
     "PART_OF",
     "RUNTIME_SERVICES",
     "AnnotationKeys",
     "RuntimeService",
+    "database_host",
+    "database_resource_name",
     "discovery_annotations",
+    "gateway_metrics_service_name",
     "labels",
+    "runtime_port",
     "runtime_resource_name",
+    "runtime_url",
+    "secret_resource_name",
     "selector",
     "server_endpoints",
     "server_path",
+    "server_pod_selector",
     "server_port",
     "server_resource_name",
     "server_transport",
@@ -47,6 +61,20 @@ RUNTIME_SERVICES: tuple[RuntimeService, ...] = (
 )
 
 
+HTTP_PORT_NAME = "http"
+METRICS_PORT_NAME = "metrics"
+CATALOG_CONFIGMAP = f"{PART_OF}-catalog"
+CATALOG_MOUNT = "/etc/mcpfleet/catalog"
+CATALOG_ENV = "MCPFLEET_CATALOG"
+DATABASE_URL_ENV = "DATABASE_URL"
+KUBECONFIG_PATH = "/var/run/mcpfleet/kubeconfig"
+"""Where a remote cluster's kubeconfig / talosconfig is mounted in a cluster-api server."""
+
+_TOOLHIVE_NAME_LABEL = "toolhive-name"
+_OLLAMA_PORT = 11434
+_POSTGRES_PORT = 5432
+
+
 def server_resource_name(server: AnyServer | str) -> str:
     """Name of every Kubernetes object made for an MCP server (Deployment, Service, SA …)."""
     name = server if isinstance(server, str) else server.name
@@ -56,6 +84,49 @@ def server_resource_name(server: AnyServer | str) -> str:
 def runtime_resource_name(service: RuntimeService) -> str:
     """Name of a runtime service's Deployment/Service, e.g. ``mcpfleet-gateway``."""
     return f"{PART_OF}-{service}"
+
+
+def runtime_port(service: RuntimeService, platform: Platform) -> int:
+    """The port a runtime service listens on and its Service exposes."""
+    ports = {
+        "gateway": platform.gateway.port,
+        "triage": platform.triage.port,
+        "router": platform.router.port,
+        "discovery": platform.discovery.port,
+        "ollama": _OLLAMA_PORT,
+        "postgres": _POSTGRES_PORT,
+    }
+    return ports[service]
+
+
+def runtime_url(service: RuntimeService, platform: Platform) -> str:
+    """In-cluster base URL of a runtime service, e.g. ``http://mcpfleet-router.mcp-system…:8083``."""
+    host = service_host(runtime_resource_name(service), platform.namespace.name)
+    if service == "postgres":
+        host = service_host(database_host(platform), platform.namespace.name)
+        return f"postgresql://{host}:{_POSTGRES_PORT}/{platform.database.name}"
+    return f"http://{host}:{runtime_port(service, platform)}"
+
+
+def gateway_metrics_service_name() -> str:
+    """ClusterIP Service that exposes the gateway's metrics port inside the cluster only."""
+    return f"{runtime_resource_name('gateway')}-metrics"
+
+
+def database_resource_name() -> str:
+    """The StatefulSet or CloudNativePG ``Cluster`` that holds PostgreSQL."""
+    return runtime_resource_name("postgres")
+
+
+def database_host(platform: Platform) -> str:
+    """Service name clients connect to: the StatefulSet's Service or CloudNativePG's ``-rw``."""
+    name = database_resource_name()
+    return f"{name}-rw" if platform.database.engine == "cloudnative-pg" else name
+
+
+def secret_resource_name(path_name: str) -> str:
+    """Kubernetes Secret holding one secrets-backend path (a key of ``secrets.paths``)."""
+    return f"{PART_OF}-secrets-{path_name}"
 
 
 def labels(component: str, instance: str) -> dict[str, str]:
@@ -72,6 +143,18 @@ def labels(component: str, instance: str) -> dict[str, str]:
 def selector(instance: str) -> dict[str, str]:
     """The stable subset of :func:`labels` that Services and policies select on."""
     return {"app.kubernetes.io/instance": instance, "app.kubernetes.io/part-of": PART_OF}
+
+
+def server_pod_selector(server: AnyServer) -> dict[str, str]:
+    """Labels of every pod that runs ``server``; network policies select on these.
+
+    A stdio server's pods are made by ToolHive (its proxy and the server it attaches to),
+    which labels both with ``toolhive-name: <MCPServer name>``.
+    """
+    name = server_resource_name(server)
+    if isinstance(server, StdioServer):
+        return {_TOOLHIVE_NAME_LABEL: name}
+    return selector(name)
 
 
 def server_port(server: AnyServer) -> int:
