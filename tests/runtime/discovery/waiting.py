@@ -1,0 +1,24 @@
+"""Wait for a condition with a deadline instead of sleeping a fixed time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["eventually"]
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], T], *, within: float = 10.0, what: str = "") -> T:
+    """Return ``probe()`` once it is truthy; fail with ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
+        await asyncio.sleep(0.01)
