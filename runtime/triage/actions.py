@@ -1,0 +1,138 @@
+"""What a query asks to *do*, and what a tool does, as a few action classes.
+
+Large tool lists are full of near-twins: ``list_backups`` / ``create_backup`` /
+``delete_backup``. Their text is almost the same; what tells them apart is the action. A
+question or a bare noun phrase ("pods in media", "is the tunnel up?") wants a read; an
+imperative ("restart containerd on w1") wants that action. Tools get their classes from
+the verbs in their name (else the first words of their description, else readOnlyHint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from runtime.triage.documents import ToolDocument
+from runtime.triage.terms import words
+
+__all__ = ["Action", "agreement", "query_actions", "tool_actions"]
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    DELETE = "delete"
+    UPDATE = "update"
+    TOGGLE = "toggle"
+    LIFECYCLE = "lifecycle"
+    RUN = "run"
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_VERBS: dict[Action, frozenset[str]] = {
+    Action.READ: _wordset(
+        "list get show search query find describe check lookup read fetch analyze analyse "
+        "explain view inspect count display print tail watch top poll summarize summarise "
+        "browse discover retrieve return report audit"
+    ),
+    Action.CREATE: _wordset(
+        "create add new install clone download push fork duplicate authorize provision make "
+        "generate register import adopt take open snapshot backup"
+    ),
+    Action.DELETE: _wordset(
+        "delete remove uninstall forget revoke clear wipe purge drop destroy erase archive "
+        "unauthorize prune"
+    ),
+    Action.UPDATE: _wordset(
+        "update set configure rename move patch apply replace reorder mark assign edit change "
+        "modify upgrade renew refresh reload rotate adjust resize scale merge submit "
+        "acknowledge"
+    ),
+    Action.TOGGLE: _wordset("toggle enable disable block unblock pause resume mute"),
+    Action.LIFECYCLE: _wordset(
+        "start stop restart reboot shutdown reset cancel retry rollback restore halt "
+        "kick reconnect bounce cycle"
+    ),
+    Action.RUN: _wordset(
+        "execute exec run trigger ping traceroute test validate reconfigure confirm convert adapt"
+    ),
+}
+_CLASS_OF: dict[str, Action] = {verb: action for action, verbs in _VERBS.items() for verb in verbs}
+
+#: Words that open a question or a request to see something: the query wants a read.
+_READ_OPENERS = _wordset(
+    "is are was were does do did which what who whom whose how when where why whats "
+    "show list get display find give tell any can could has have"
+)
+
+
+#: Two-word verbs, joined before classification ("roll back" is not "back").
+_PHRASES = {
+    "back up": "backup",
+    "roll back": "rollback",
+    "shut down": "shutdown",
+    "turn on": "enable",
+    "turn off": "disable",
+    "switch on": "enable",
+    "switch off": "disable",
+    "power on": "start",
+    "power off": "stop",
+    "power cycle": "cycle",
+    "look up": "lookup",
+    "set up": "configure",
+    "spin up": "create",
+    "tear down": "delete",
+}
+
+
+def _joined(text: str) -> list[str]:
+    joined = f" {' '.join(words(text))} "
+    for phrase, verb in _PHRASES.items():
+        joined = joined.replace(f" {phrase} ", f" {verb} ")
+    return joined.split()
+
+
+def _classes(verbs: Iterable[str]) -> set[Action]:
+    return {_CLASS_OF[v] for v in verbs if v in _CLASS_OF}
+
+
+def query_actions(text: str) -> set[Action]:
+    """Action classes the query asks for; ``{READ}`` for questions and bare noun phrases."""
+    ws = _joined(text)
+    if not ws:
+        return {Action.READ}
+    if ws[0] in _READ_OPENERS:
+        return {Action.READ}
+    first = next((w for w in ws[:4] if w in _CLASS_OF), None)
+    if first is None:
+        return {Action.READ}
+    return {_CLASS_OF[first]}
+
+
+def tool_actions(document: ToolDocument) -> set[Action]:
+    """Action classes of a tool: from its name's verbs, else its summary's, else its hints."""
+    found = _classes(document.name_text.split())
+    if found:
+        return found
+    found = _classes(words(document.summary)[:3])
+    if found:
+        return found
+    if document.read_only:
+        return {Action.READ}
+    return set()
+
+
+def agreement(wanted: set[Action], offered: set[Action]) -> float:
+    """+1 when the tool does what the query asks, -1 when it clearly does something else."""
+    if not offered:
+        return 0.0
+    if wanted & offered:
+        return 1.0
+    if Action.READ in wanted:
+        return -1.0  # asked to look, tool would change something
+    if Action.READ in offered:
+        return -0.5  # asked to change something, tool only looks
+    return -1.0
