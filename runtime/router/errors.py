@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import Any, ClassVar
 
 __all__ = [
     "AllModelsFailed",
     "Attempt",
     "AttemptStatus",
+    "InvalidRequest",
     "PolicyError",
     "ProviderError",
     "RouterError",
@@ -36,13 +38,32 @@ class Attempt:
     reason: str | None = None
     latency_ms: float = 0.0
 
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "status": self.status.value}
+
 
 class RouterError(Exception):
-    """Base of every error the router raises on purpose."""
+    """Base of every error the router raises on purpose; ``status`` and ``code`` are what
+    an HTTP client sees, in the gateway's error shape ``{"error": {"code", "reason"}}``."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "router_error"
+
+    def detail(self) -> dict[str, Any]:
+        """Extra fields of the JSON error body."""
+        return {}
 
 
 class PolicyError(RouterError):
     """``models.yaml`` names something the router cannot use (an unknown model, ...)."""
+
+    code = "policy_error"
+
+
+class InvalidRequest(RouterError):
+    """The request itself is wrong (unknown task type, ...): no model is tried."""
+
+    status, code = 422, "invalid_request"
 
 
 class ProviderError(RouterError):
@@ -61,7 +82,12 @@ class ProviderError(RouterError):
 class AllModelsFailed(RouterError):
     """Every model in the chain failed or was skipped; ``attempts`` says why, in order."""
 
+    status, code = 502, "all_models_failed"
+
     def __init__(self, attempts: Sequence[Attempt]) -> None:
         self.attempts = list(attempts)
         summary = "; ".join(f"{a.model}: {a.status.value} ({a.reason})" for a in self.attempts)
         super().__init__(f"all models failed: {summary}")
+
+    def detail(self) -> dict[str, Any]:
+        return {"attempts": [attempt.as_json() for attempt in self.attempts]}

@@ -1,16 +1,26 @@
-"""Fixtures for router tests: the fake provider servers of ``fakes``, one set per session."""
+"""Fixtures for router tests: the fake provider servers of ``fakes`` (one set per session)
+and a router on a fresh database (the shared ``db`` fixture) pointed at them."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
+from prometheus_client import CollectorRegistry
 
+from catalog.model import ModelsFile
+from runtime.db import Database
+from runtime.router import ModelRouter, RouterSettings, open_model_router
 from tests.runtime.router.fakes import (
+    ANTHROPIC_KEY,
+    GOOGLE_KEY,
     Fakes,
     Script,
     anthropic_app,
     google_app,
+    models_spec,
     ollama_app,
     serve,
 )
@@ -33,3 +43,48 @@ async def fakes(fake_servers: Fakes) -> AsyncIterator[Fakes]:
     fake_servers.reset()
     yield fake_servers
     fake_servers.reset()
+
+
+@dataclass
+class RouterUnderTest:
+    """A router on a fresh database with its providers pointed at the fakes."""
+
+    router: ModelRouter
+    registry: CollectorRegistry
+    db: Database
+    fakes: Fakes
+
+    def sample(self, name: str, **labels: str) -> float:
+        """A Prometheus sample of this router's registry (0 when never set)."""
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+KEYS = {"ANTHROPIC_API_KEY": ANTHROPIC_KEY, "GEMINI_API_KEY": GOOGLE_KEY}
+FAST = RouterSettings(timeout=0.5, budget_cache_seconds=0)
+
+
+@contextlib.asynccontextmanager
+async def router_on(
+    db: Database,
+    fakes: Fakes,
+    *,
+    spec: ModelsFile | None = None,
+    env: dict[str, str] | None = None,
+    settings: RouterSettings = FAST,
+) -> AsyncIterator[RouterUnderTest]:
+    registry = CollectorRegistry()
+    async with open_model_router(
+        spec or models_spec(fakes),
+        db,
+        registry,
+        settings=settings,
+        env=KEYS if env is None else env,
+    ) as router:
+        yield RouterUnderTest(router, registry, db, fakes)
+
+
+@pytest.fixture
+async def routed(db: Database, fakes: Fakes) -> AsyncIterator[RouterUnderTest]:
+    """The router under test, with both API keys set and no budget cache."""
+    async with router_on(db, fakes) as under_test:
+        yield under_test

@@ -1,0 +1,68 @@
+"""The router as a service of its own (``mcpfleet serve router``).
+
+The gateway and the local fleet do not use this app: they call
+:func:`~runtime.router.lifecycle.open_model_router` in their own lifespan and
+:func:`~runtime.router.api.install_router_api` on their own app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from runtime.db.lifecycle import open_database
+from runtime.router.api import install_router_api
+from runtime.router.lifecycle import RouterSettings, open_model_router
+from runtime.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    router_settings: RouterSettings | None = None,
+    dependencies: Sequence[Any] = (),
+) -> FastAPI:
+    """The router's REST API, ``/api/v1/health`` and ``/metrics``; the database, the
+    catalog and the provider clients open in the lifespan.
+
+    ``dependencies`` guard the REST API (not health or metrics), e.g. bearer auth.
+    """
+    registry = CollectorRegistry()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        catalog = settings.loaded_catalog
+        async with (
+            open_database(settings) as db,
+            open_model_router(catalog.models, db, registry, settings=router_settings) as router,
+        ):
+            app.state.model_router = router
+            yield
+            app.state.model_router = None
+
+    app = FastAPI(title="mcpfleet model router", lifespan=lifespan)
+    install_router_api(app, dependencies=dependencies)
+
+    @app.get("/api/v1/health", tags=["router"])
+    async def health() -> dict[str, Any]:
+        """Liveness plus which providers have a key (names only, never the keys)."""
+        router = getattr(app.state, "model_router", None)
+        if router is None:
+            return {"status": "starting"}
+        return {
+            "status": "ok",
+            "providers": router.providers.usable,
+            "unusable": router.providers.unusable,
+        }
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
