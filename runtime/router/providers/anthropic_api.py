@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import anthropic
 import httpx2
+from anthropic.types import Usage
 
 from runtime.router.errors import AttemptStatus, ProviderError
-from runtime.router.providers.base import Reply, redact
+from runtime.router.providers.base import Reply, redact, unreadable
 
 __all__ = ["AnthropicProvider"]
 
@@ -43,7 +44,7 @@ class AnthropicProvider:
         """Send one user turn (and the system prompt) and read ``usage`` for the counts.
 
         Raises:
-            ProviderError: HTTP error, 429, timeout or connection failure.
+            ProviderError: HTTP error, 429, timeout, connection failure, unreadable answer.
         """
         try:
             message = await self._client.messages.create(
@@ -65,6 +66,11 @@ class AnthropicProvider:
             raise ProviderError(
                 AttemptStatus.ERROR, f"cannot reach the Anthropic API ({type(exc).__name__})"
             ) from exc
+        except ValueError as exc:  # not JSON at all
+            raise unreadable("the Anthropic API", type(exc).__name__) from exc
+        # The SDK builds responses without validating them: check what is read below.
+        if not isinstance(message.content, list) or not isinstance(message.usage, Usage):
+            raise unreadable("the Anthropic API", "no content or usage")
         text = "".join(block.text for block in message.content if block.type == "text")
         return Reply(
             text=text,

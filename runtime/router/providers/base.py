@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["ChatProvider", "Reply", "redact"]
+from runtime.router.errors import AttemptStatus, ProviderError
+
+__all__ = ["ChatProvider", "Reply", "redact", "unreadable"]
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,9 @@ def redact(text: str, secret: str | None) -> str:
     if secret and len(secret) >= 4:
         text = text.replace(secret, "[redacted]")
     return text[:500]
+
+
+def unreadable(api: str, what: str) -> ProviderError:
+    """A 200 whose body is not the API's answer (a proxy's error page, a changed format):
+    a failure to fall back on, like any other."""
+    return ProviderError(AttemptStatus.ERROR, f"unreadable answer from {api} ({what})")

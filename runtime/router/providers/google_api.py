@@ -13,7 +13,7 @@ from google import genai
 from google.genai import errors, types
 
 from runtime.router.errors import AttemptStatus, ProviderError
-from runtime.router.providers.base import Reply, redact
+from runtime.router.providers.base import Reply, redact, unreadable
 
 __all__ = ["GoogleProvider"]
 
@@ -53,7 +53,8 @@ class GoogleProvider:
         as Google bills them).
 
         Raises:
-            ProviderError: HTTP error, 429, timeout or connection failure.
+            ProviderError: HTTP error, 429, timeout, connection failure, unreadable answer,
+                or no candidate (a blocked prompt).
         """
         config = types.GenerateContentConfig(
             system_instruction=system, max_output_tokens=max_tokens
@@ -74,6 +75,13 @@ class GoogleProvider:
             raise ProviderError(
                 AttemptStatus.ERROR, f"cannot reach the Gemini API ({type(exc).__name__})"
             ) from exc
+        except ValueError as exc:  # not JSON, or not the API's shape
+            raise unreadable("the Gemini API", type(exc).__name__) from exc
+        if not response.candidates:
+            feedback = response.prompt_feedback
+            blocked = feedback.block_reason if feedback and feedback.block_reason else None
+            what = f"prompt blocked: {blocked}" if blocked else "no candidate"
+            raise unreadable("the Gemini API", what)
         usage = response.usage_metadata
         return Reply(
             text=_text(response),
@@ -94,7 +102,6 @@ class GoogleProvider:
 
 def _text(response: types.GenerateContentResponse) -> str:
     """The first candidate's text parts (``response.text`` warns on non-text parts)."""
-    if not response.candidates or response.candidates[0].content is None:
-        return ""
-    parts = response.candidates[0].content.parts or []
+    content = response.candidates[0].content if response.candidates else None
+    parts = (content.parts or []) if content else []
     return "".join(part.text for part in parts if part.text and not part.thought)

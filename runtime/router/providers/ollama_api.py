@@ -6,7 +6,7 @@ import httpx
 import ollama
 
 from runtime.router.errors import AttemptStatus, ProviderError
-from runtime.router.providers.base import Reply, redact
+from runtime.router.providers.base import Reply, redact, unreadable
 
 __all__ = ["OllamaProvider"]
 
@@ -30,7 +30,7 @@ class OllamaProvider:
         """Send the conversation and read ``prompt_eval_count`` / ``eval_count``.
 
         Raises:
-            ProviderError: HTTP error, 429, timeout or connection failure.
+            ProviderError: HTTP error, 429, timeout, connection failure, unreadable answer.
         """
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": prompt})
@@ -50,6 +50,8 @@ class OllamaProvider:
             raise ProviderError(
                 AttemptStatus.ERROR, f"cannot reach Ollama ({type(exc).__name__})"
             ) from exc
+        except ValueError as exc:  # not JSON, or not a chat response (pydantic says so)
+            raise unreadable("Ollama", type(exc).__name__) from exc
         return Reply(
             text=response.message.content or "",
             input_tokens=response.prompt_eval_count or 0,

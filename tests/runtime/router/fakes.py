@@ -18,7 +18,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from catalog.model import ModelsFile
 
@@ -29,6 +29,7 @@ __all__ = [
     "Fail",
     "FakeServer",
     "Fakes",
+    "Garbage",
     "Hang",
     "Script",
     "anthropic_app",
@@ -64,7 +65,14 @@ class Hang:
     """Accept the request and answer nothing until the script is released."""
 
 
-Behaviour = Answer | Fail | Hang
+@dataclass(frozen=True)
+class Garbage:
+    """Answer 200 with a body that is not the provider's JSON (a broken proxy, say)."""
+
+    body: str = "<html>502 Bad Gateway</html>"
+
+
+Behaviour = Answer | Fail | Hang | Garbage
 
 
 @dataclass
@@ -138,6 +146,8 @@ def anthropic_app(script: Script) -> FastAPI:
                 behaviour.status, "api_error"
             )
             return error(behaviour.status, kind, behaviour.message)
+        if isinstance(behaviour, Garbage):
+            return Response(behaviour.body, media_type="application/json")
         assert isinstance(behaviour, Answer)
         prompt = " ".join(m["content"] for m in body["messages"])
         text = behaviour.text or f"{model_id} answers: {prompt[:40]}"
@@ -179,6 +189,8 @@ def google_app(script: Script) -> FastAPI:
             return error(403, "API key not valid. Please pass a valid API key.")
         if isinstance(behaviour, Fail):
             return error(behaviour.status, behaviour.message)
+        if isinstance(behaviour, Garbage):
+            return Response(behaviour.body, media_type="application/json")
         assert isinstance(behaviour, Answer)
         prompt = " ".join(p.get("text", "") for c in body["contents"] for p in c["parts"])
         system = " ".join(
@@ -218,6 +230,8 @@ def ollama_app(script: Script) -> FastAPI:
         behaviour = await _behave(script, request, model_id, body)
         if isinstance(behaviour, Fail):
             return JSONResponse({"error": behaviour.message}, status_code=behaviour.status)
+        if isinstance(behaviour, Garbage):
+            return Response(behaviour.body, media_type="application/json")
         assert isinstance(behaviour, Answer)
         prompt = " ".join(m["content"] for m in body["messages"] if m["role"] == "user")
         system = " ".join(m["content"] for m in body["messages"] if m["role"] == "system")

@@ -26,6 +26,7 @@ from tests.runtime.router.fakes import (
     Fail,
     Fakes,
     FakeServer,
+    Garbage,
     Hang,
 )
 
@@ -146,6 +147,21 @@ async def test_an_http_failure_becomes_a_provider_error_with_its_status(
     assert caught.value.status is status
     assert str(failure.status) in caught.value.reason
     assert failure.message in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "garbage", [Garbage(), Garbage('{"unexpected": true}')], ids=["not-json", "wrong-json"]
+)
+async def test_an_answer_that_is_not_the_providers_format_is_an_error(
+    adapter, garbage: Garbage
+) -> None:
+    case, provider, fake = adapter
+    fake.script.push(case.model_id, garbage)
+
+    with pytest.raises(ProviderError) as caught:
+        await provider.generate(case.model_id, "hi", system=None, max_tokens=8)
+
+    assert caught.value.status is AttemptStatus.ERROR
 
 
 async def test_a_provider_that_does_not_answer_in_time_is_a_timeout(adapter) -> None:
