@@ -38,6 +38,7 @@ class Endpoint:
     capabilities: tuple[str, ...] = ()
     description: str | None = None
     image: str | None = None
+    package: str | None = None
     namespace: str | None = None
     service: str | None = None
     port: int | None = None

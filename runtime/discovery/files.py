@@ -57,6 +57,7 @@ class EndpointSpec(BaseModel):
     description: str | None = None
     kind: Literal["http", "stdio", "remote", "cluster-api"] | None = None
     image: str | None = None
+    package: str | None = None
     tags: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -83,6 +84,7 @@ class EndpointSpec(BaseModel):
             capabilities=tuple(self.tags),
             description=self.description,
             image=self.image,
+            package=self.package,
         )
 
 
