@@ -1,0 +1,143 @@
+"""What one audit record holds, how its arguments are redacted, and its JSONL spill file.
+
+Kept apart from the writer so the redaction rules and the on-disk format can be read (and
+tested) on their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["REDACTED", "AuditRecord", "SpillFile", "redact_arguments"]
+
+REDACTED = "[redacted]"
+_SENSITIVE_KEY = re.compile(r"pass|secret|token|key|auth|credential|cookie|session", re.I)
+_MAX_STRING = 1024
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One tool call as the audit log keeps it (arguments already redacted)."""
+
+    client: str
+    server: str
+    tool: str
+    status: str
+    latency_ms: float
+    arguments: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["id"] = str(self.id)
+        return json.dumps(data, separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_json(cls, line: str) -> AuditRecord:
+        """Parse one spill-file line.
+
+        Raises:
+            ValueError: the line is not a record this module wrote.
+        """
+        data = json.loads(line)
+        try:
+            return cls(
+                client=str(data["client"]),
+                server=str(data["server"]),
+                tool=str(data["tool"]),
+                status=str(data["status"]),
+                latency_ms=float(data["latency_ms"]),
+                arguments=dict(data["arguments"]),
+                error=None if data["error"] is None else str(data["error"]),
+                at=datetime.fromisoformat(data["at"]),
+                id=uuid.UUID(data["id"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not an audit record: {exc}") from exc
+
+
+def redact_arguments(arguments: Mapping[str, Any] | None, *, keep_values: bool) -> dict[str, Any]:
+    """Arguments fit to store: keys only by default; with ``keep_values``, values too, but
+    never those under secret-looking keys (password, token, api_key, ...), and long strings
+    clipped."""
+    if not arguments:
+        return {}
+    if not keep_values:
+        return {str(key): REDACTED for key in arguments}
+    return {str(key): _keep(str(key), value) for key, value in arguments.items()}
+
+
+def _keep(key: str, value: Any) -> Any:
+    if _SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {str(k): _keep(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_keep("", v) for v in value]
+    if isinstance(value, str) and len(value) > _MAX_STRING:
+        return f"{value[:_MAX_STRING]}…(+{len(value) - _MAX_STRING} chars)"
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+class SpillFile:
+    """The JSONL file records go to when the database cannot take them; replayed later.
+
+    Appends are whole lines in one ``write`` on an ``O_APPEND`` descriptor, so writers in
+    several processes sharing a data directory do not interleave. A replay first renames
+    the file, so records spilled during the replay land in a fresh file.
+    """
+
+    def __init__(self, directory: Path, name: str = "audit-spill.jsonl") -> None:
+        self.path = directory / name
+        self._directory = directory
+
+    def append(self, records: list[AuditRecord]) -> None:
+        if not records:
+            return
+        self._directory.mkdir(parents=True, exist_ok=True)
+        payload = "".join(record.to_json() + "\n" for record in records).encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, payload)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def claim(self) -> Path | None:
+        """Move the current spill file aside for replay; None when there is nothing."""
+        pending = sorted(self._directory.glob(f"{self.path.name}.replay-*"))
+        if pending:  # a replay that did not finish (crash): finish it first
+            return pending[0]
+        if not self.path.exists():
+            return None
+        claimed = self.path.with_name(f"{self.path.name}.replay-{uuid.uuid4().hex}")
+        os.replace(self.path, claimed)
+        return claimed
+
+    @staticmethod
+    def read(path: Path) -> Iterator[AuditRecord | str]:
+        """Records of a claimed file; an unparseable line is yielded as-is to keep aside."""
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    yield AuditRecord.from_json(line)
+                except ValueError:
+                    yield line
