@@ -1,0 +1,84 @@
+"""``mcpfleet serve …``: run one runtime service in the foreground (what a pod runs).
+
+One command per service: ``gateway`` here; ``triage``, ``router`` and ``discovery`` join
+this group as further ``@app.command(...)`` functions that build their app and hand it
+to :func:`run_service`, so every service logs JSON and shuts down gracefully the same way.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+import uvicorn
+from fastapi import FastAPI
+from rich.console import Console
+
+from catalog import CatalogError
+from mcpfleet.commands.catalog import print_problems
+
+__all__ = ["app", "run_service"]
+
+app = typer.Typer(help="Run a runtime service in the foreground.", no_args_is_help=True)
+
+
+class Mode(StrEnum):
+    AUTO = "auto"
+    LOCAL = "local"
+    CLUSTER = "cluster"
+
+
+def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> None:
+    """Serve ``service`` with uvicorn: JSON logs, graceful shutdown (lifespan closes all)."""
+    from runtime.gateway.logs import configure_logging
+
+    configure_logging(log_level)
+    uvicorn.run(
+        service,
+        host=host,
+        port=port,
+        log_config=None,
+        log_level=log_level.lower(),
+        timeout_graceful_shutdown=30,
+        proxy_headers=False,
+    )
+
+
+@app.command("gateway")
+def gateway(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    port: int | None = typer.Option(None, help="Port; default: the catalog's gateway.port."),
+    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    mode: Mode = typer.Option(
+        Mode.AUTO, help="local: start `local` commands over stdio; cluster: in-cluster URLs."
+    ),
+    public_url: str | None = typer.Option(
+        None, help="The gateway's external URL, for the OAuth resource metadata."
+    ),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
+    ),
+    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+) -> None:
+    """The MCP gateway: /mcp, the REST API, /metrics."""
+    from runtime.gateway import GatewayConfig, create_app, in_cluster
+    from runtime.settings import Settings
+
+    settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
+    try:
+        catalog = settings.loaded_catalog
+    except CatalogError as exc:
+        print_problems(Console(stderr=True), exc.problems)
+        raise typer.Exit(1) from None
+    local = not in_cluster() if mode is Mode.AUTO else mode is Mode.LOCAL
+    config = GatewayConfig.from_catalog(
+        catalog, local=local, public_url=public_url, auth=not no_auth
+    )
+    run_service(
+        create_app(settings, config),
+        host=host,
+        port=port or catalog.platform.gateway.port,
+        log_level=settings.log_level,
+    )

@@ -1,0 +1,174 @@
+"""``create_app``: the gateway as one FastAPI app, everything opened in its lifespan.
+
+Nothing is created at import or in ``create_app`` beyond routes: the database, stores,
+upstream pool and the MCP SDK's session manager open in the lifespan (in that order)
+and close in reverse, so in-flight calls finish, upstream sessions end (stdio children
+are reaped), and the audit writer flushes every record before the database closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+from fastapi import APIRouter, FastAPI
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from runtime.db import Database, open_database
+from runtime.gateway.calls import ToolCalls
+from runtime.gateway.config import GatewayConfig, in_cluster
+from runtime.gateway.federation import Federation, GatewayTool
+from runtime.gateway.handlers import install_error_handlers
+from runtime.gateway.metrics import GatewayMetrics
+from runtime.gateway.openapi import install_openapi
+from runtime.gateway.registry import RegistryBridge
+from runtime.gateway.rest import router
+from runtime.gateway.security import MCP_PATH, Guard, IpAllowlist, SecurityMiddleware
+from runtime.gateway.upstream.pool import UpstreamPool
+from runtime.settings import Settings
+from runtime.store.audit import AuditWriter
+from runtime.store.rate_limits import RateLimiter
+from runtime.store.registry import ServerRegistry
+from runtime.store.tokens import TokenStore
+
+__all__ = ["GatewayExtension", "create_app"]
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+@dataclass(frozen=True)
+class GatewayExtension:
+    """What another service adds when it shares the gateway's process (see the package doc).
+
+    ``routers`` are mounted behind the same security middleware; ``tools`` join the
+    ``/mcp`` listing unprefixed; ``lifespan`` runs after the gateway's own resources are
+    on ``app.state`` (``calls``, ``pool``, ``database``…) and ends before they close.
+    """
+
+    routers: Sequence[APIRouter] = ()
+    tools: Sequence[GatewayTool] = ()
+    lifespan: Lifespan | None = None
+
+
+def create_app(
+    settings: Settings,
+    config: GatewayConfig | None = None,
+    *,
+    extensions: Sequence[GatewayExtension] = (),
+    database: Database | None = None,
+) -> FastAPI:
+    """The gateway app. ``config`` defaults to the settings' catalog (local unless in a pod);
+    ``database`` lets a host process share an already open one (it is not closed here).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _Resources(app, settings, config, extensions, database) as _:
+            yield
+
+    app = FastAPI(
+        title="mcpfleet gateway",
+        version="0.1.0",
+        description="One MCP endpoint and REST API in front of every MCP server in the fleet.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    install_openapi(app)
+    app.include_router(router)
+    for extension in extensions:
+        for extra in extension.routers:
+            app.include_router(extra)
+    app.router.routes.append(
+        Route(MCP_PATH, _McpEndpoint(), methods=["GET", "POST", "DELETE"], include_in_schema=False)
+    )
+    app.add_middleware(SecurityMiddleware)
+    return app
+
+
+class _McpEndpoint:
+    """ASGI shim: the SDK's session manager exists only while the lifespan runs."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        manager: StreamableHTTPSessionManager = scope["app"].state.mcp
+        await manager.handle_request(scope, receive, send)
+
+
+class _Resources:
+    """The lifespan's body as an async context manager, opened in dependency order."""
+
+    def __init__(
+        self,
+        app: FastAPI,
+        settings: Settings,
+        config: GatewayConfig | None,
+        extensions: Sequence[GatewayExtension],
+        database: Database | None,
+    ) -> None:
+        self.app, self.settings, self.config = app, settings, config
+        self.extensions, self.database = extensions, database
+        self.stack = AsyncExitStack()
+
+    async def __aenter__(self) -> _Resources:
+        async with AsyncExitStack() as stack:
+            await self._open(stack)
+            self.stack = stack.pop_all()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stack.aclose()
+
+    async def _open(self, stack: AsyncExitStack) -> None:
+        app, settings = self.app, self.settings
+        db = self.database or await stack.enter_async_context(open_database(settings))
+        config = self.config or GatewayConfig.from_catalog(
+            settings.loaded_catalog, local=not in_cluster()
+        )
+        audit = AuditWriter(
+            db, spill_dir=settings.data_dir, keep_argument_values=settings.audit_arguments
+        )
+        await audit.start()
+        stack.push_async_callback(audit.aclose)
+        registry = RegistryBridge(ServerRegistry(db), config.servers)
+        await registry.declare()
+
+        metrics = GatewayMetrics()
+        pool = await stack.enter_async_context(
+            UpstreamPool(config.servers, config.pool, on_checked=registry.on_checked)
+        )
+        metrics.watch(pool)
+        calls = ToolCalls(pool, metrics, audit)
+        federation = Federation(pool, calls, [t for e in self.extensions for t in e.tools])
+        manager = StreamableHTTPSessionManager(
+            federation.server(), stateless=True, json_response=True
+        )
+        await stack.enter_async_context(manager.run())
+        background = await stack.enter_async_context(anyio.create_task_group())
+        stack.callback(background.cancel_scope.cancel)
+        background.start_soon(registry.follow, pool, config.pool.health_interval)
+
+        app.state.settings = settings
+        app.state.config = config
+        app.state.database = db
+        app.state.audit = audit
+        app.state.metrics = metrics
+        app.state.pool = pool
+        app.state.calls = calls
+        app.state.federation = federation
+        app.state.mcp = manager
+        app.state.public_url = config.public_url
+        app.state.guard = Guard(
+            verifier=TokenStore(db, cache_ttl=settings.token_cache_ttl) if config.auth else None,
+            limiter=RateLimiter(db, limit=config.requests_per_minute, window=60.0),
+            allowlist=IpAllowlist(config.ip_allowlist),
+            public_url=config.public_url,
+        )
+        # Serve with the first health round done, so tools/list is complete from the start.
+        with anyio.move_on_after(config.pool.connect_timeout + config.pool.list_timeout):
+            await pool.wait_checked()
+        for extension in self.extensions:
+            if extension.lifespan is not None:
+                await stack.enter_async_context(extension.lifespan(app))

@@ -1,0 +1,135 @@
+"""The one path every tool call takes: pool call, metrics, audit record, log line.
+
+The MCP endpoint, the REST API and (through :class:`runtime.contracts.ToolCaller`)
+triage all call tools here, so no entry point can skip the audit or the metrics. The
+audit record is handed to a non-blocking writer: the call never waits on the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import mcp_types as types
+
+from runtime.contracts import ToolOutcome
+from runtime.gateway.errors import GatewayError
+from runtime.gateway.metrics import UNKNOWN_TOOL, GatewayMetrics
+from runtime.gateway.upstream.pool import UpstreamPool
+
+__all__ = ["AuditSink", "ToolCalls"]
+
+logger = logging.getLogger(__name__)
+
+
+class AuditSink(Protocol):
+    """Where audit records go; ``record`` must return at once (queue, then batch insert)."""
+
+    def record(
+        self,
+        *,
+        client: str,
+        server: str,
+        tool: str,
+        status: str,
+        latency_ms: float,
+        arguments: Mapping[str, Any] | None,
+        error: str | None,
+    ) -> None: ...
+
+
+class ToolCalls:
+    """Audited, metered tool calls; also the :class:`~runtime.contracts.ToolCaller`."""
+
+    def __init__(self, pool: UpstreamPool, metrics: GatewayMetrics, audit: AuditSink) -> None:
+        self.pool = pool
+        self.metrics = metrics
+        self.audit = audit
+
+    async def call(
+        self, server: str, tool: str, arguments: dict[str, Any] | None, *, client: str
+    ) -> types.CallToolResult:
+        """Call ``server``'s ``tool`` for ``client``.
+
+        Raises:
+            GatewayError: unknown server/tool, or the upstream failed (see the pool).
+        """
+        started = time.perf_counter()
+        status, error = "cancelled", None
+        try:
+            result = await self.pool.call_tool(server, tool, arguments)
+        except GatewayError as exc:
+            status, error = exc.code, exc.reason
+            raise
+        else:
+            status = "tool_error" if result.is_error else "ok"
+            if result.is_error:
+                error = _first_text(result)
+            return result
+        finally:
+            seconds = time.perf_counter() - started
+            self._record(server, tool, arguments, client, status, error, seconds)
+
+    async def call_tool(
+        self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
+    ) -> ToolOutcome:
+        """The :class:`~runtime.contracts.ToolCaller` contract, in plain JSON-able form."""
+        started = time.perf_counter()
+        result = await self.call(server, tool, dict(arguments), client=client)
+        structured = result.structured_content
+        return ToolOutcome(
+            server=server,
+            tool=tool,
+            content=[block.model_dump(mode="json", by_alias=True, exclude_none=True)
+                     for block in result.content],
+            is_error=result.is_error,
+            structured=structured if isinstance(structured, dict) else None,
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _record(
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        client: str,
+        status: str,
+        error: str | None,
+        seconds: float,
+    ) -> None:
+        known = self._known(server, tool)
+        self.metrics.observe(
+            server if known else UNKNOWN_TOOL, tool if known else UNKNOWN_TOOL, seconds,
+            error=status != "ok",
+        )
+        self.audit.record(
+            client=client,
+            server=server,
+            tool=tool,
+            status=status,
+            latency_ms=seconds * 1000,
+            arguments=arguments,
+            error=error,
+        )
+        if status != "ok":
+            logger.warning(
+                "tool call failed",
+                extra={"client": client, "server": server, "tool": tool, "status": status,
+                       "latency_ms": round(seconds * 1000, 2), "error": error},
+            )
+
+    def _known(self, server: str, tool: str) -> bool:
+        """Only listed tools become metric labels, so random names cannot blow up cardinality."""
+        try:
+            return self.pool.get(server).tool(tool) is not None
+        except GatewayError:
+            return False
+
+
+def _first_text(result: types.CallToolResult) -> str | None:
+    for block in result.content:
+        if isinstance(block, types.TextContent):
+            return block.text[:500]
+    return None

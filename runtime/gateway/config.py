@@ -1,0 +1,57 @@
+"""What one gateway runs with, resolved once from the catalog and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from catalog import Catalog
+from catalog.model import parse_duration
+from runtime.gateway.upstream.pool import PoolSettings
+from runtime.gateway.upstream.spec import ServerSpec, specs_from_catalog
+
+__all__ = ["GatewayConfig", "in_cluster"]
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Upstreams, timeouts and the security settings of the catalog's ``gateway`` block."""
+
+    servers: tuple[ServerSpec, ...]
+    pool: PoolSettings = field(default_factory=PoolSettings)
+    requests_per_minute: int = 100
+    ip_allowlist: tuple[str, ...] = ()
+    public_url: str | None = None
+    auth: bool = True
+
+    @classmethod
+    def from_catalog(
+        cls,
+        catalog: Catalog,
+        *,
+        local: bool,
+        environ: Mapping[str, str] | None = None,
+        public_url: str | None = None,
+        auth: bool = True,
+    ) -> GatewayConfig:
+        """``local``: launch ``local`` commands over stdio instead of in-cluster Services."""
+        gateway = catalog.platform.gateway
+        env = os.environ if environ is None else environ
+        return cls(
+            servers=tuple(specs_from_catalog(catalog, local=local, environ=env)),
+            pool=PoolSettings(
+                call_timeout=parse_duration(gateway.call_timeout).total_seconds(),
+                health_interval=parse_duration(gateway.health_interval).total_seconds(),
+            ),
+            requests_per_minute=gateway.rate_limit.requests_per_minute,
+            ip_allowlist=tuple(gateway.ip_allowlist),
+            public_url=public_url,
+            auth=auth,
+        )
+
+
+def in_cluster(environ: Mapping[str, str] | None = None) -> bool:
+    """Kubernetes sets ``KUBERNETES_SERVICE_HOST`` in every pod; elsewhere we run locally."""
+    env = os.environ if environ is None else environ
+    return "KUBERNETES_SERVICE_HOST" in env

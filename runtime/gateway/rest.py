@@ -1,0 +1,186 @@
+"""The seed's REST API: call a tool, list the registry with health, probe health, metrics.
+
+Every route declares the error statuses it can really answer with (the OpenAPI test
+holds the app to that). Security is applied by the middleware, not here, except for the
+per-server scope of a tool call, which only the route knows.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Path, Request, Response
+
+from runtime.gateway.auth import Principal
+from runtime.gateway.calls import ToolCalls
+from runtime.gateway.deps import get_calls, get_metrics, get_pool, get_principal
+from runtime.gateway.errors import Forbidden
+from runtime.gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from runtime.gateway.naming import federated_name
+from runtime.gateway.schemas import (
+    EndpointInfo,
+    ErrorResponse,
+    HealthResponse,
+    ServerInfo,
+    ServersResponse,
+    ToolCallResponse,
+    ToolInfo,
+)
+from runtime.gateway.security import METADATA_PATH, resource_metadata_url
+from runtime.gateway.upstream.pool import UpstreamPool
+from runtime.gateway.upstream.upstream import Upstream
+
+__all__ = ["documented_errors", "router"]
+
+router = APIRouter()
+
+ERROR_TEXT = {
+    400: "Malformed request (body is not a JSON object, bad parameters).",
+    401: "Missing, unknown, expired or revoked bearer token.",
+    403: "Token not scoped for this server, or client address not allowed.",
+    404: "No such server or tool.",
+    429: "Rate limit exceeded; see Retry-After.",
+    502: "The upstream failed mid-call or answered with a protocol error.",
+    503: "No endpoint of the server is available (down or circuit open).",
+    504: "The upstream did not answer within the call timeout.",
+}
+AUTHENTICATED = (401, 403, 429)
+
+
+def documented_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for error statuses, all with the one error body."""
+    return {code: {"model": ErrorResponse, "description": ERROR_TEXT[code]} for code in codes}
+
+
+@router.post(
+    "/api/v1/mcp/{server}/tools/{tool}",
+    response_model=ToolCallResponse,
+    response_model_by_alias=True,
+    summary="Call one tool of one server",
+    responses=documented_errors(400, *AUTHENTICATED, 404, 502, 503, 504),
+    tags=["tools"],
+)
+async def call_tool(
+    server: str = Path(description="Server name, as in the catalog."),
+    tool: str = Path(description="The tool's own name on that server (not prefixed)."),
+    arguments: dict[str, Any] | None = Body(
+        default=None, description="The tool's arguments as one JSON object.", examples=[{}]
+    ),
+    principal: Principal = Depends(get_principal),
+    calls: ToolCalls = Depends(get_calls),
+) -> ToolCallResponse:
+    """Forward a tool call; a tool-level failure is a 200 with ``isError: true``."""
+    if not principal.allows(server):
+        raise Forbidden(f"token {principal.name!r} may not use server {server!r}", server=server)
+    started = time.perf_counter()
+    result = await calls.call(server, tool, arguments or {}, client=principal.name)
+    return ToolCallResponse(
+        server=server,
+        tool=tool,
+        content=[block.model_dump(mode="json", by_alias=True, exclude_none=True)
+                 for block in result.content],
+        structured_content=result.structured_content,
+        is_error=result.is_error,
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+
+
+@router.get(
+    "/api/v1/servers",
+    response_model=ServersResponse,
+    response_model_by_alias=True,
+    summary="The registry: every server in the caller's scope, with health and tools",
+    responses=documented_errors(*AUTHENTICATED),
+    tags=["servers"],
+)
+async def list_servers(
+    principal: Principal = Depends(get_principal), pool: UpstreamPool = Depends(get_pool)
+) -> ServersResponse:
+    return ServersResponse(
+        servers=[_server_info(u) for u in pool.upstreams() if principal.allows(u.name)]
+    )
+
+
+@router.get(
+    "/api/v1/health",
+    response_model=HealthResponse,
+    response_model_by_alias=True,
+    summary="Liveness and fleet health (no authentication, for probes)",
+    tags=["health"],
+)
+async def health(pool: UpstreamPool = Depends(get_pool)) -> HealthResponse:
+    upstreams = pool.upstreams()
+    up = sum(1 for u in upstreams if u.up)
+    return HealthResponse(
+        status="ok" if up == len(upstreams) else "degraded",
+        servers_up=up,
+        servers_total=len(upstreams),
+    )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics (no authentication, for scrapers)",
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
+    tags=["health"],
+)
+async def metrics(registry: GatewayMetrics = Depends(get_metrics)) -> Response:
+    return Response(registry.render(), media_type=CONTENT_TYPE)
+
+
+@router.get(
+    METADATA_PATH,
+    summary="OAuth 2.0 Protected Resource Metadata (RFC 9728) for the MCP endpoint",
+    tags=["auth"],
+)
+@router.get(METADATA_PATH + "/mcp", include_in_schema=True, tags=["auth"])
+async def protected_resource_metadata(request: Request) -> dict[str, Any]:
+    """Tells MCP clients how to present credentials: a bearer token in the header.
+
+    Tokens are issued out of band (``mcpfleet token create``); there is no authorization
+    server to advertise, so ``authorization_servers`` is omitted (it is optional).
+    """
+    base = request.app.state.public_url or str(request.base_url).rstrip("/")
+    pool: UpstreamPool = request.app.state.pool
+    return {
+        "resource": f"{base}/mcp",
+        "resource_name": "mcpfleet gateway",
+        "bearer_methods_supported": ["header"],
+        "scopes_supported": [u.name for u in pool.upstreams()],
+        "resource_documentation": f"{base}/docs",
+        "resource_metadata": resource_metadata_url(base),
+    }
+
+
+def _server_info(upstream: Upstream) -> ServerInfo:
+    return ServerInfo(
+        name=upstream.name,
+        kind=upstream.spec.kind,
+        source=upstream.spec.source,
+        description=upstream.spec.description,
+        health=upstream.health,
+        endpoints=[
+            EndpointInfo(
+                endpoint=e.label,
+                transport=e.spec.transport,
+                healthy=e.healthy,
+                circuit=e.breaker.state.value,
+                in_flight=e.in_flight,
+                calls=e.calls,
+                protocol_version=e.protocol_version,
+                last_error=e.last_error,
+            )
+            for e in upstream.endpoints
+        ],
+        tools=[
+            ToolInfo(
+                name=t.name,
+                federated_name=federated_name(upstream.name, t.name),
+                description=t.description,
+                read_only=upstream.is_read_only(t.name),
+            )
+            for t in upstream.tools
+        ],
+    )
