@@ -1,0 +1,84 @@
+"""``mcpfleet triage …``: measure the triage decision on a labelled file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
+from runtime.triage.eval_run import default_tools_dir, load_fleet, predict, triage_for
+from runtime.triage.evaluation import EvalFileError, EvalReport, load_cases, score
+from runtime.triage.toolset import ToolFileError
+
+__all__ = ["app", "report_table"]
+
+app = typer.Typer(help="Measure and inspect the triage layer.", no_args_is_help=True)
+
+
+@app.command("eval")
+def eval_(
+    file: Path = typer.Argument(..., help="Labelled queries, JSON Lines (shared/eval format)."),
+    tools: Path | None = typer.Option(
+        None,
+        "--tools",
+        help="Directory of tool lists; loads exactly the servers in it. "
+        "Default: the eval fleet from mcp-tools/ beside the file's directory.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
+    predictions: Path | None = typer.Option(
+        None, "--predictions", help="Write per query: id, route, ranked candidates (JSONL)."
+    ),
+) -> None:
+    """Decide every query with the local embedding model (no LLM) and score the result."""
+    err = Console(stderr=True)
+    try:
+        cases = load_cases(file)
+        tools_dir = tools if tools is not None else default_tools_dir(file)
+        servers = load_fleet(tools_dir, only_eval_fleet=tools is None)
+        embedder = MiniLMEmbedder().load()
+        triage = asyncio.run(triage_for(servers, embedder))
+    except (EvalFileError, ToolFileError, EmbeddingError) as exc:
+        err.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from exc
+    predicted = predict(triage, embedder, cases)
+    if predictions is not None:
+        predictions.write_text("".join(p.to_json() + "\n" for p in predicted), encoding="utf-8")
+    report = score(cases, predicted)
+    if as_json:
+        figures = report.as_dict()
+        figures["servers"] = len(servers)
+        figures["tools"] = len(triage.index)
+        typer.echo(json.dumps(figures))
+        return
+    out = Console()
+    out.print(
+        f"{len(cases)} queries, {len(servers)} servers, {len(triage.index)} tools "
+        f"(local embedding model, no LLM)"
+    )
+    out.print(report_table(report))
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f} %"
+
+
+def report_table(report: EvalReport) -> Table:
+    """Headline figures, then tool accuracy per server."""
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("route accuracy", _pct(report.route_accuracy))
+    table.add_row(f"tool top-1 ({report.tool_queries} tool queries)", _pct(report.tool_top1))
+    table.add_row("tool top-5", _pct(report.tool_top5))
+    for name, value in (("p50", report.latency_p50_ms), ("p95", report.latency_p95_ms)):
+        table.add_row(f"decision latency {name}", f"{value:.1f} ms" if value is not None else "-")
+    for route, accuracy in report.per_route.items():
+        table.add_row(f"  route {route}", _pct(accuracy))
+    for server, s in sorted(report.per_server.items()):
+        table.add_row(f"  {server} ({s.queries})", f"{_pct(s.top1)} / {_pct(s.top5)}")
+    return table

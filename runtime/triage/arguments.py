@@ -1,0 +1,241 @@
+"""Values a query spells out (an IP, a MAC, a VM id, a namespace, a PromQL expression...)
+and the tool parameters they fit.
+
+Used twice: to rank (a tool that can take what the query names fits better than one that
+cannot) and to fill arguments, only where a value and a parameter pair up unambiguously —
+otherwise the decision names the required arguments still needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from runtime.triage.terms import words
+
+__all__ = ["Entity", "Kind", "extract", "fill", "fit", "parameter_kinds"]
+
+
+class Kind(StrEnum):
+    IP = "ip"
+    CIDR = "cidr"
+    MAC = "mac"
+    UUID = "uuid"
+    URL = "url"
+    EMAIL = "email"
+    HOST = "host"
+    PATH = "path"
+    PROMQL = "promql"
+    SQL = "sql"
+    VMID = "vmid"
+    NUMBER = "number"
+    NAMESPACE = "namespace"
+    NODE = "node"
+    REPO = "repo"
+    QUOTED = "quoted"
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: Kind
+    value: str | int
+
+
+_PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
+    (Kind.URL, re.compile(r"\bhttps?://[^\s\"'<>]+")),
+    (Kind.EMAIL, re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    (Kind.MAC, re.compile(r"\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b", re.I)),
+    (
+        Kind.UUID,
+        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
+    ),
+    (Kind.CIDR, re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}\b")),
+    (Kind.IP, re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b(?!/)")),
+    (
+        Kind.SQL,
+        re.compile(
+            r"\b(?:select|insert into|update|delete from|with)\b.+\b(?:from|set|into|where|as)\b.*",
+            re.I,
+        ),
+    ),
+]
+_PROMQL = re.compile(
+    r"[a-z_:][a-z0-9_:]*(?:\{[^}]*\})?\[\d+[smhdw]\]|\b(?:rate|irate|increase|sum|avg|max|min|"
+    r"count|histogram_quantile|topk|bottomk|absent|delta|deriv)\s*\(|\b[a-z]+(?:_[a-z0-9]+){2,}\b",
+    re.I,
+)
+_HOST = re.compile(r"\b(?=[a-z0-9-]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", re.I)
+_FILE_PATH = re.compile(r"(?:(?<=\s)|^)(/[\w.-]+(?:/[\w.*-]*)*|[\w.-]+(?:/[\w.-]+)+\.[a-z]{2,5})\b")
+_VMID = re.compile(r"\b(?:vm|vmid|ct|lxc|container|guest)\s*#?(\d{3,9})\b", re.I)
+_NUMBER = re.compile(r"(?:#|\b(?:pr|issue|pull request|number|no\.?|port)\s*#?)(\d{1,6})\b", re.I)
+_NAMESPACE = re.compile(
+    r"\b(?:in|from)\s+(?:the\s+)?([a-z0-9][a-z0-9-]*)\s+namespace\b|\bnamespace\s+([a-z0-9][a-z0-9-]*)\b"
+    r"|\bns\s+([a-z0-9][a-z0-9-]*)\b|\s-n\s+([a-z0-9][a-z0-9-]*)\b",
+    re.I,
+)
+_NODE = re.compile(r"\b(?:on|node|nodes|host)\s+([a-z]{1,6}-?\d{1,3})\b", re.I)
+_REPO = re.compile(r"\b([a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9_.-]*)\b(?!\.[a-z]{2,5}\b)", re.I)
+_QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
+_NOT_NAMESPACE = frozenset({"the", "a", "this", "that", "which", "each", "every", "all", "same"})
+
+
+def _expression_at(text: str, start: int) -> str:
+    """The whitespace-delimited expression around ``start``, keeping brackets balanced."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    depth, end = 0, start
+    while end < len(text) and (depth > 0 or not text[end].isspace()):
+        depth += text[end] in "([{"
+        depth -= text[end] in ")]}"
+        end += 1
+    return text[start:end].rstrip(".,;")
+
+
+def extract(text: str) -> list[Entity]:
+    """Every value of a known kind spelled out in ``text``, in order of kind."""
+    found: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span: tuple[int, int]) -> bool:
+        return all(span[1] <= a or span[0] >= b for a, b in taken)
+
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            if free(m.span()):
+                taken.append(m.span())
+                found.append(Entity(kind, m.group(0).rstrip(".,;")))
+    for m in _QUOTED.finditer(text):
+        if free(m.span()):
+            taken.append(m.span())
+            found.append(Entity(Kind.QUOTED, m.group(1)))
+    promql = _PROMQL.search(text)
+    if promql and not any(e.kind is Kind.SQL for e in found):
+        found.append(Entity(Kind.PROMQL, _expression_at(text, promql.start())))
+    for m in _FILE_PATH.finditer(text):
+        if free(m.span()):
+            taken.append(m.span())
+            found.append(Entity(Kind.PATH, m.group(1)))
+    for m in _HOST.finditer(text):
+        if free(m.span()) and not re.fullmatch(r"[\d.]+", m.group(0)):
+            taken.append(m.span())
+            found.append(Entity(Kind.HOST, m.group(0)))
+    for m in _REPO.finditer(text):
+        if free(m.span()):
+            taken.append(m.span())
+            found.append(Entity(Kind.REPO, m.group(1)))
+    for m in _VMID.finditer(text):
+        found.append(Entity(Kind.VMID, int(m.group(1))))
+    for m in _NUMBER.finditer(text):
+        found.append(Entity(Kind.NUMBER, int(m.group(1))))
+    for m in _NAMESPACE.finditer(text):
+        name = next(g for g in m.groups() if g)
+        if name.lower() not in _NOT_NAMESPACE:
+            found.append(Entity(Kind.NAMESPACE, name))
+    for m in _NODE.finditer(text):
+        found.append(Entity(Kind.NODE, m.group(1)))
+    return found
+
+
+# Which parameter names take which kinds of value (words of the name, lower case).
+_NAME_KINDS: list[tuple[frozenset[str], frozenset[Kind]]] = [
+    (frozenset({"mac"}), frozenset({Kind.MAC})),
+    (frozenset({"uuid"}), frozenset({Kind.UUID})),
+    (frozenset({"url", "urls"}), frozenset({Kind.URL})),
+    (frozenset({"email"}), frozenset({Kind.EMAIL})),
+    (frozenset({"ip", "ips", "addr", "address"}), frozenset({Kind.IP})),
+    (frozenset({"cidr", "cidrs", "subnet", "net", "ranges"}), frozenset({Kind.CIDR, Kind.IP})),
+    (
+        frozenset({"host", "hostname", "domain", "domains", "subjects", "fqdn"}),
+        frozenset({Kind.HOST, Kind.IP}),
+    ),
+    (
+        frozenset({"upstream", "upstreams", "target", "dial", "destination"}),
+        frozenset({Kind.IP, Kind.HOST}),
+    ),
+    (frozenset({"path", "file", "filename"}), frozenset({Kind.PATH})),
+    (frozenset({"promql", "expr", "expression"}), frozenset({Kind.PROMQL})),
+    (frozenset({"sql"}), frozenset({Kind.SQL})),
+    (frozenset({"vmid"}), frozenset({Kind.VMID})),
+    (frozenset({"namespace"}), frozenset({Kind.NAMESPACE})),
+    (frozenset({"nodes", "node"}), frozenset({Kind.NODE})),
+    (frozenset({"repo"}), frozenset({Kind.REPO})),
+    (frozenset({"number", "pull"}), frozenset({Kind.NUMBER})),
+]
+
+
+def _schema_properties(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    props = schema.get("properties")
+    if isinstance(props, Mapping):
+        for name, spec in props.items():
+            if isinstance(spec, Mapping):
+                yield str(name), spec
+
+
+def parameter_kinds(name: str, spec: Mapping[str, Any]) -> frozenset[Kind]:
+    """Kinds of value a parameter takes, judged from its name and description."""
+    name_words = set(words(name))
+    kinds: set[Kind] = set()
+    for keys, accepted in _NAME_KINDS:
+        if name_words & keys:
+            kinds |= accepted
+    description = str(spec.get("description") or "").lower()
+    if name_words & {"query", "queries"}:
+        if "promql" in description or "prometheus" in description:
+            kinds.add(Kind.PROMQL)
+        elif "sql" in description:
+            kinds.add(Kind.SQL)
+    if name_words == {"id"} and "uuid" in description:
+        kinds.add(Kind.UUID)
+    return frozenset(kinds)
+
+
+def fit(entities: list[Entity], schema: Mapping[str, Any]) -> float:
+    """Share of the query's values that some parameter of the tool can take (0 when none)."""
+    if not entities:
+        return 0.0
+    accepted: set[Kind] = set()
+    for name, spec in _schema_properties(schema):
+        accepted |= parameter_kinds(name, spec)
+    kinds = {e.kind for e in entities if e.kind is not Kind.QUOTED}
+    if not kinds:
+        return 0.0
+    return len(kinds & accepted) / len(kinds)
+
+
+def _cast(entity: Entity, spec: Mapping[str, Any]) -> Any:
+    types = spec.get("type")
+    type_list = types if isinstance(types, list) else [types]
+    if "array" in type_list:
+        return [entity.value]
+    if "integer" in type_list and isinstance(entity.value, str) and entity.value.isdigit():
+        return int(entity.value)
+    if "string" in type_list and isinstance(entity.value, int):
+        return str(entity.value)
+    return entity.value
+
+
+def fill(entities: list[Entity], schema: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Arguments that pair one value with one parameter unambiguously, and required ones left.
+
+    A value is used only when it is the only one of its kind in the query and exactly one
+    parameter takes that kind; anything less certain is left for the caller to ask about.
+    """
+    properties = dict(_schema_properties(schema))
+    by_kind: dict[Kind, list[Entity]] = {}
+    for e in entities:
+        by_kind.setdefault(e.kind, []).append(e)
+    arguments: dict[str, Any] = {}
+    for kind, values in by_kind.items():
+        if len(values) != 1 or kind is Kind.QUOTED:
+            continue
+        takers = [n for n, spec in properties.items() if kind in parameter_kinds(n, spec)]
+        if len(takers) == 1 and takers[0] not in arguments:
+            arguments[takers[0]] = _cast(values[0], properties[takers[0]])
+    required = schema.get("required")
+    missing = [
+        str(r) for r in (required if isinstance(required, list) else []) if r not in arguments
+    ]
+    return arguments, missing

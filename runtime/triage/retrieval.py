@@ -1,0 +1,234 @@
+"""Hybrid tool retrieval: which tools of the fleet fit a question, best first.
+
+Each tool's score mixes, with weights measured on our own operator queries
+(docs/triage.md has the figures):
+
+* keyword relevance (BM25F over name, summary, description, parameters; query expanded
+  with the operator lexicon),
+* embedding similarity (query vs the tool's name and summary),
+* its server's relevance (server profile words and description vs the query) — the
+  "server first, then tool" step, done as a prior rather than a hard cut so a wrong
+  server guess costs rank, not the answer,
+* whether the tool does what the query asks (read vs create/delete/...; see actions),
+* whether its parameters can take the values the query names (see arguments), and
+* how much of the tool's own name the query covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.triage.actions import Action, agreement, query_actions, tool_actions
+from runtime.triage.arguments import Entity, extract, fit
+from runtime.triage.decision import Candidate
+from runtime.triage.documents import ToolDocument, build_document, name_prefix
+from runtime.triage.lexical import LexicalIndex
+from runtime.triage.profiles import profile_for
+from runtime.triage.terms import Lexicon, Term, lexicon, tokens
+from runtime.triage.toolset import ServerTools
+
+__all__ = ["Query", "ToolIndex", "Weights", "index_documents", "server_text", "tool_texts"]
+
+#: Name words too common to say which tool is meant.
+_GENERIC_NAME_WORDS = frozenset(
+    {"list", "get", "show", "search", "query", "create", "add", "delete", "remove", "update", "set"}
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts; defaults measured on tests/.../operator-queries.jsonl."""
+
+    lexical: float = 0.3  # share of keyword vs embedding in the tool's own relevance
+    server: float = 0.4  # the server prior
+    server_lexical: float = 0.5  # share of keyword vs embedding in the server prior
+    action: float = 0.07
+    fit: float = 0.2
+    name: float = 0.1
+    expansion: float = 0.4  # weight of lexicon synonyms relative to the user's own words
+
+    @property
+    def total(self) -> float:
+        return 1 + self.server + self.action + self.fit + self.name
+
+
+def tool_texts(document: ToolDocument) -> tuple[str, str]:
+    """The two texts embedded per tool; their mean vector is what the index stores."""
+    head = f"{document.server} {document.name_text}"
+    return head, f"{head}: {document.summary}" if document.summary else head
+
+
+def index_documents(servers: Sequence[ServerTools]) -> list[ToolDocument]:
+    """Every tool's document, in index order (servers in order, then their tools)."""
+    out: list[ToolDocument] = []
+    for server in servers:
+        prefix = name_prefix([t.name for t in server.tools])
+        out.extend(build_document(server.name, tool, prefix) for tool in server.tools)
+    return out
+
+
+def server_text(server: ServerTools) -> str:
+    """What a server is for, in words: its own description plus its software's profile."""
+    profile = profile_for(server.name, server.tags)
+    parts = [server.name, server.description]
+    if profile:
+        parts += [profile.description, " ".join(profile.keywords)]
+    return ". ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared once for every scoring step."""
+
+    text: str
+    terms: list[Term]
+    actions: set[Action]
+    entities: list[Entity]
+    vector: np.ndarray
+
+    @classmethod
+    def prepare(cls, text: str, vector: np.ndarray, words: Lexicon, expansion: float) -> Query:
+        return cls(
+            text=text,
+            terms=words.expand(text, expansion),
+            actions=query_actions(words.translate(text)),
+            entities=extract(text),
+            vector=vector,
+        )
+
+
+class ToolIndex:
+    """Every tool of the fleet, ready to score; rebuilt whenever a tool list changes.
+
+    Tool vectors are optional: with them the index ranks alone (eval, tests); without them
+    the caller passes vector scores from pgvector for the tools it found nearest.
+    """
+
+    def __init__(
+        self,
+        servers: Sequence[ServerTools],
+        server_vectors: np.ndarray,
+        tool_vectors: np.ndarray | None = None,
+        weights: Weights = Weights(),
+        words: Lexicon | None = None,
+    ) -> None:
+        self.weights = weights
+        self.words = words or lexicon()
+        self.servers = list(servers)
+        self.documents = index_documents(self.servers)
+        self.schemas: list[Mapping[str, object]] = [
+            tool.input_schema for server in self.servers for tool in server.tools
+        ]
+        self.position = {d.key: i for i, d in enumerate(self.documents)}
+        server_position = {s.name: i for i, s in enumerate(self.servers)}
+        self.doc_server = np.array(
+            [server_position[d.server] for d in self.documents], dtype=np.int64
+        )
+        self.server_vectors = server_vectors
+        self.tool_vectors = tool_vectors
+        stop = self.words.stopwords
+        self.lexical = LexicalIndex(
+            [
+                {
+                    "name": d.name_text,
+                    "summary": d.summary,
+                    "description": d.description,
+                    "parameters": d.parameters,
+                }
+                for d in self.documents
+            ],
+            stop,
+        )
+        self.server_lexical = LexicalIndex(
+            [{"name": server_text(s)} for s in self.servers], stop, weights={"name": 1.0}
+        )
+        self.actions = [tool_actions(d) for d in self.documents]
+        self.name_terms = [
+            frozenset(tokens(d.name_text)) - _GENERIC_NAME_WORDS for d in self.documents
+        ]
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def prepare(self, text: str, vector: np.ndarray) -> Query:
+        return Query.prepare(text, vector, self.words, self.weights.expansion)
+
+    def lexical_top(self, query: Query, k: int) -> list[int]:
+        """Positions of the ``k`` best tools by keywords alone (candidates for pgvector)."""
+        scores = self.lexical.scores(query.terms)
+        top = np.argsort(-scores)[:k]
+        return [int(i) for i in top if scores[i] > 0]
+
+    def rank(
+        self,
+        query: Query,
+        k: int = 10,
+        vector_scores: Mapping[str, float] | None = None,
+        allowed: Collection[str] | None = None,
+    ) -> list[Candidate]:
+        """The ``k`` best tools with scores in [0, 1].
+
+        ``vector_scores`` (tool key → similarity) limits ranking to those tools, as when
+        pgvector returned the nearest; without it every tool is scored from the in-memory
+        vectors. ``allowed`` (tool keys) drops what the caller may not use.
+        """
+        w = self.weights
+        if vector_scores is None:
+            if self.tool_vectors is None:
+                raise ValueError("this index holds no tool vectors: pass vector_scores")
+            positions = np.arange(len(self.documents))
+            similarity = self.tool_vectors @ query.vector
+        else:
+            positions = np.array(
+                sorted(self.position[key] for key in vector_scores if key in self.position),
+                dtype=np.int64,
+            )
+            similarity = np.array(
+                [vector_scores[self.documents[i].key] for i in positions], dtype=np.float32
+            )
+        if allowed is not None:
+            keep = np.array([self.documents[i].key in allowed for i in positions], dtype=bool)
+            positions, similarity = positions[keep], similarity[keep]
+        if len(positions) == 0:
+            return []
+        lexical = self.lexical.scores(query.terms)
+        top_lexical = float(lexical.max()) if len(lexical) else 0.0
+        lexical = lexical[positions] / top_lexical if top_lexical > 0 else lexical[positions]
+        relevance = w.lexical * lexical + (1 - w.lexical) * similarity
+        score = relevance + w.server * self._server_prior(query)[self.doc_server[positions]]
+        terms = {t.text for t in query.terms}
+        extras = np.array(
+            [
+                w.action * agreement(query.actions, self.actions[i])
+                + w.fit * fit(query.entities, self.schemas[i])
+                + w.name * _coverage(self.name_terms[i], terms)
+                for i in positions
+            ],
+            dtype=np.float32,
+        )
+        score = (score + extras) / w.total
+        order = np.argsort(-score)[:k]
+        return [
+            Candidate(
+                server=self.documents[positions[j]].server,
+                tool=self.documents[positions[j]].tool,
+                score=float(np.clip(score[j], 0.0, 1.0)),
+                description=self.documents[positions[j]].summary,
+            )
+            for j in order
+        ]
+
+    def _server_prior(self, query: Query) -> np.ndarray:
+        w = self.weights
+        lexical = self.server_lexical.scores(query.terms)
+        if lexical.max() > 0:
+            lexical = lexical / lexical.max()
+        similarity = self.server_vectors @ query.vector
+        return w.server_lexical * lexical + (1 - w.server_lexical) * similarity
+
+
+def _coverage(name_terms: frozenset[str], query_terms: set[str]) -> float:
+    return len(name_terms & query_terms) / len(name_terms) if name_terms else 0.0
