@@ -119,6 +119,7 @@ def _key(obj: dict[str, Any]) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
     cluster: FakeCluster
 
     def log_message(self, *args: Any) -> None:
