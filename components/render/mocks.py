@@ -1,0 +1,160 @@
+"""Pulumi's mock runtime, installed once per process, recording every registration."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+__all__ = ["PROJECT", "STACK", "Recorded", "Recording", "record"]
+
+PROJECT = "mcpfleet"
+STACK = "render"
+_SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One registered resource: its place in the tree and its inputs as plain JSON."""
+
+    urn: str
+    parent: str
+    type: str
+    name: str
+    custom: bool
+    inputs: dict[str, Any]
+    secret_paths: frozenset[Path] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Everything one run registered, and the warnings components logged on the way."""
+
+    records: list[Recorded]
+    warnings: list[str]
+
+
+class _WarningCollector(logging.Handler):
+    """Receives what components log through ``pulumi.log`` (the mock engine's logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _plain(value: Any, path: Path, secrets: set[Path]) -> Any:
+    """Unwrap secret markers (remembering where they were) and undo the float conversion.
+
+    Values cross the mock monitor as protobuf ``Struct``s, so every number arrives as a
+    float; Kubernetes objects hold integers, so whole floats go back to ``int``.
+    """
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG) is not None and "value" in value:
+            secrets.add(path)
+            return _plain(value["value"], path, secrets)
+        return {k: _plain(v, (*path, k), secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, (*path, i), secrets) for i, v in enumerate(value)]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+class _RecordingMonitor(MockMonitor):
+    """The stock mock monitor, plus a record of each registration with its parent URN."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[Recorded] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources.get(response.urn)
+        secrets: set[Path] = set()
+        inputs = _plain(dict(registration.state if registration else {}), (), secrets)
+        with self._lock:
+            self.records.append(
+                Recorded(
+                    urn=response.urn,
+                    parent=request.parent,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    inputs=inputs,
+                    secret_paths=frozenset(secrets),
+                )
+            )
+        return response
+
+    def reset(self) -> None:
+        with self._lock:
+            self.records = []
+            self.resources.clear()
+
+
+_monitor: _RecordingMonitor | None = None
+_warnings = _WarningCollector()
+_install_lock = threading.Lock()
+
+
+def _installed() -> _RecordingMonitor:
+    """Install the mocks on first use; ``set_mocks`` is process-global, so only once."""
+    global _monitor
+    with _install_lock:
+        if _monitor is None:
+            logger = logging.getLogger("mcpfleet.render")
+            logger.propagate = False
+            logger.addHandler(_warnings)
+            mocks = _Mocks()
+            _monitor = _RecordingMonitor(mocks)
+            pulumi.runtime.set_mocks(
+                mocks,
+                project=PROJECT,
+                stack=STACK,
+                preview=False,
+                monitor=_monitor,
+                logger=logger,
+            )
+        return _monitor
+
+
+def record(program: Callable[[], object]) -> Recording:
+    """Run ``program`` (which creates resources) to completion; return what it registered.
+
+    Raises whatever the program raises, after Pulumi's outstanding work has settled.
+    """
+    monitor = _installed()
+    monitor.reset()
+    _warnings.messages = []
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+
+    def run() -> None:
+        program()
+
+    _sync_await(run_pulumi_func(run))
+    return Recording(list(monitor.records), list(_warnings.messages))

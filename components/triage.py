@@ -1,0 +1,80 @@
+"""The triage layer: Ollama (local LLM) and the triage API that decides how to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from catalog.model import Catalog, Resources
+from catalog.naming import runtime_resource_name, runtime_url
+from components.meta import child_options, object_meta
+from components.ollama import ollama_claim, ollama_deployment, ollama_service
+from components.services import RuntimeService, RuntimeServiceArgs
+from components.workload import CatalogMount, RuntimeWorkload
+
+__all__ = ["TRIAGE_RESOURCES", "Triage", "TriageArgs"]
+
+TRIAGE_RESOURCES = Resources(
+    requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "1Gi"}
+)
+"""The catalog sizes Ollama; the API holds the small embedding model, so this suffices."""
+
+
+@dataclass(frozen=True)
+class TriageArgs:
+    catalog: Catalog
+    namespace: pulumi.Input[str]
+    catalog_mount: CatalogMount
+    database_secret: str
+
+
+class Triage(pulumi.ComponentResource):
+    """Ollama Deployment + model PVC + Service, and the triage API Deployment + Service."""
+
+    def __init__(
+        self, name: str, args: TriageArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("mcpfleet:index:Triage", name, None, opts)
+        platform = args.catalog.platform
+        ns = args.namespace
+        ollama = runtime_resource_name("ollama")
+        claim = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-ollama-models",
+            metadata=object_meta(f"{ollama}-models", component="ollama", namespace=ns),
+            spec=ollama_claim(platform),
+            opts=child_options(self),
+        )
+        k8s.apps.v1.Deployment(
+            f"{name}-ollama",
+            metadata=object_meta(ollama, component="ollama", namespace=ns),
+            spec=ollama_deployment(args.catalog, f"{ollama}-models"),
+            opts=child_options(self, depends_on=[claim]),
+        )
+        k8s.core.v1.Service(
+            f"{name}-ollama-service",
+            metadata=object_meta(ollama, component="ollama", namespace=ns),
+            spec=ollama_service(platform),
+            opts=child_options(self),
+        )
+        api = RuntimeService(
+            f"{name}-api",
+            RuntimeServiceArgs(
+                platform=platform,
+                namespace=ns,
+                workload=RuntimeWorkload(
+                    service="triage",
+                    replicas=platform.triage.replicas,
+                    resources=TRIAGE_RESOURCES,
+                    catalog=args.catalog_mount,
+                    database_secret=args.database_secret,
+                    env=[{"name": "OLLAMA_HOST", "value": runtime_url("ollama", platform)}],
+                ),
+            ),
+            opts=child_options(self),
+        )
+        self.ollama_url = runtime_url("ollama", platform)
+        self.url = runtime_url("triage", platform)
+        self.service_name = api.service_name
+        self.register_outputs({"url": self.url, "ollamaUrl": self.ollama_url})
