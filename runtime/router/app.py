@@ -8,10 +8,12 @@ The gateway and the local fleet do not use this app: they call
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from runtime.db.lifecycle import open_database
@@ -20,6 +22,15 @@ from runtime.router.lifecycle import RouterSettings, open_model_router
 from runtime.settings import Settings
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The last resort: log the trace here, give the client JSON without it."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = {"error": {"code": "internal", "reason": "internal error; see the router's log"}}
+    return JSONResponse(body, status_code=500)
 
 
 def create_app(
@@ -48,6 +59,7 @@ def create_app(
 
     app = FastAPI(title="mcpfleet model router", lifespan=lifespan)
     install_router_api(app, dependencies=dependencies)
+    app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/api/v1/health", tags=["router"])
     async def health() -> dict[str, Any]:

@@ -279,6 +279,9 @@ async def serve(app: FastAPI, script: Script) -> AsyncIterator[FakeServer]:
     once (the kernel queues the connection) and no readiness wait is needed.
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Accepted sockets inherit this; without it uvicorn's separate header and body writes
+    # meet the client's delayed ACK and every request takes ~44 ms instead of <1 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]

@@ -232,3 +232,22 @@ async def test_the_standalone_service_opens_everything_in_its_lifespan(
     assert costs.status_code == 200
     assert "mcpfleet_budget_spent_ratio 0.0" in metrics.text
     assert {"/api/v1/costs", "/api/v1/complete"} <= set(schema["paths"])
+
+
+async def test_an_unexpected_failure_in_the_service_is_json_without_a_trace(
+    runtime_settings: Settings,
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("internal detail /etc/secret")
+
+    app = create_app(runtime_settings, dependencies=[Depends(broken)])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://router") as http,
+    ):
+        response = await http.get("/api/v1/costs")
+
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal"
+    assert "secret" not in response.text
