@@ -113,10 +113,10 @@ def query_actions(text: str) -> set[Action]:
 
 
 def tool_actions(document: ToolDocument) -> set[Action]:
-    """Action classes of a tool: from its name's verbs, else its summary's, else its hints."""
-    found = _classes(document.name_text.split())
-    if found:
-        return found
+    """Action classes of a tool: its name's first verb, else its summary's, else its hints."""
+    head = next((w for w in document.name_text.split() if w in _CLASS_OF), None)
+    if head is not None:
+        return {_CLASS_OF[head]}  # the first verb leads: delete_backup deletes
     found = _classes(words(document.summary)[:3])
     if found:
         return found

@@ -1,0 +1,43 @@
+"""What a query asks to do versus what a tool does."""
+
+from __future__ import annotations
+
+from mcp.types import Tool
+
+from runtime.triage.actions import Action, agreement, query_actions, tool_actions
+from runtime.triage.documents import build_document
+
+
+def _doc(name: str, description: str = "", read_only: bool | None = None):
+    annotations = {"readOnlyHint": read_only} if read_only is not None else None
+    tool = Tool(name=name, description=description, input_schema={}, annotations=annotations)
+    return build_document("s", tool)
+
+
+def test_questions_and_noun_phrases_ask_for_a_read() -> None:
+    assert query_actions("is the wireguard tunnel up?") == {Action.READ}
+    assert query_actions("pods in the media namespace") == {Action.READ}
+
+
+def test_imperatives_ask_for_their_action() -> None:
+    assert query_actions("restart containerd on w1") == {Action.LIFECYCLE}
+    assert query_actions("delete the stuck pod") == {Action.DELETE}
+    assert query_actions("turn off the guest wifi") == {Action.TOGGLE}
+    assert query_actions("back up vm 130") == {Action.CREATE}
+    assert query_actions("roll back the upgrade on w2") == {Action.LIFECYCLE}
+
+
+def test_tool_actions_come_from_the_name_then_the_summary_then_the_hints() -> None:
+    assert tool_actions(_doc("delete_backup")) == {Action.DELETE}
+    assert tool_actions(_doc("service_action", "Start, stop or restart a service.")) == {
+        Action.LIFECYCLE
+    }
+    assert tool_actions(_doc("arp_table", "The ARP table.", read_only=True)) == {Action.READ}
+    assert tool_actions(_doc("arp_table", "The ARP table.")) == set()
+
+
+def test_agreement_rewards_a_match_and_punishes_a_write_for_a_question() -> None:
+    assert agreement({Action.READ}, {Action.READ}) == 1.0
+    assert agreement({Action.READ}, {Action.DELETE}) == -1.0
+    assert agreement({Action.DELETE}, {Action.READ}) == -0.5
+    assert agreement({Action.DELETE}, set()) == 0.0
