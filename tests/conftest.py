@@ -21,6 +21,9 @@ Fixtures:
 ``runtime_settings`` (function)
     :class:`runtime.settings.Settings` pointing at ``pg_url``, the shipped catalog and a
     per-test data directory.
+``private_pg_server`` (function)
+    A second embedded server of the test's own (an empty, unmigrated ``mcpfleet``
+    database) that the test may stop and restart, for "database down" tests. ~1 s.
 """
 
 from __future__ import annotations
@@ -122,6 +125,18 @@ def runtime_settings(pg_url: str, tmp_path: Path) -> Settings:
         catalog=SHIPPED_CATALOG,
         token_cache_ttl=5.0,
     )
+
+
+@pytest.fixture
+def private_pg_server() -> Iterator[EmbeddedPostgres]:
+    data_dir = Path(tempfile.mkdtemp(prefix="mcpfleet-test-private-pg-"))
+    server = EmbeddedPostgres(data_dir, settings=TEST_SERVER_SETTINGS)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(force=True)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _create_database(server: EmbeddedPostgres, name: str, *, template: str | None = None) -> None:

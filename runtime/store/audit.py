@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import json
 import logging
 import time
@@ -64,6 +63,7 @@ class AuditWriter:
         self._connect_timeout = connect_timeout
         self._retry_max = retry_max
         self._queue: deque[AuditRecord] = deque()
+        self._inflight: list[AuditRecord] = []  # the batch being inserted right now
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
@@ -86,6 +86,7 @@ class AuditWriter:
         """Start the background writer; it first replays any spill file left behind."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="audit-writer")
+            self._drained.clear()  # flush() also waits for the replay
             self._wake.set()
 
     def record(
@@ -113,8 +114,14 @@ class AuditWriter:
         if at is not None:
             fields["at"] = at
         entry = AuditRecord(**fields)
-        if self._closed or len(self._queue) >= self._max_queue:
+        if self._closed:
             self._spill_now([entry])
+            return
+        if len(self._queue) >= self._max_queue:
+            # Full (the database is down or slow): move the whole queue to disk in one write
+            # rather than one fsync per record, and start filling memory again.
+            self._spill_now([*self._queue, entry])
+            self._queue.clear()
             return
         self._queue.append(entry)
         self._drained.clear()
@@ -142,7 +149,9 @@ class AuditWriter:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
-        self._spill_now(list(self._queue))
+        # A batch cut off mid-insert may have landed too; its ids make the replay skip it.
+        self._spill_now([*self._inflight, *self._queue])
+        self._inflight = []
         self._queue.clear()
         self._drained.set()
 
@@ -157,10 +166,16 @@ class AuditWriter:
                 if self._replay_due:
                     await self._replay()
                 while self._queue:
-                    batch = list(itertools.islice(self._queue, self._batch_size))
-                    await self._write(batch)
-                    for _ in batch:
-                        self._queue.popleft()
+                    count = min(self._batch_size, len(self._queue))
+                    batch = self._inflight = [self._queue.popleft() for _ in range(count)]
+                    try:
+                        await self._write(batch)
+                    except (psycopg.OperationalError, psycopg.InterfaceError):
+                        self._queue.extendleft(reversed(batch))
+                        self._inflight = []
+                        raise
+                    # (if cancelled mid-insert, _inflight stays for aclose to spill)
+                    self._inflight = []
                     self.written += len(batch)
                 delay = 0.1
                 self._drained.set()
@@ -209,7 +224,7 @@ class AuditWriter:
             if batch:
                 await self._write(batch)
                 count += len(batch)
-            claimed.unlink()
+            claimed.unlink(missing_ok=True)
             self.written += count
             elapsed = time.monotonic() - started
             log.info("audit log: replayed %d spilled records in %.2fs", count, elapsed)

@@ -120,20 +120,26 @@ class SpillFile:
         return self.path.exists()
 
     def claim(self) -> Path | None:
-        """Move the current spill file aside for replay; None when there is nothing."""
-        pending = sorted(self._directory.glob(f"{self.path.name}.replay-*"))
-        if pending:  # a replay that did not finish (crash): finish it first
-            return pending[0]
-        if not self.path.exists():
+        """Move the current spill file aside for replay; None when there is nothing.
+
+        A claimed file is named after the claiming process; one left by this process or by
+        a process that no longer runs (a replay cut short) is claimed again first.
+        """
+        for pending in sorted(self._directory.glob(f"{self.path.name}.replay-*")):
+            owner = pending.name.rsplit(".replay-", 1)[1].split("-", 1)[0]
+            if not owner.isdigit() or int(owner) == os.getpid() or not _alive(int(owner)):
+                return pending
+        claimed = self.path.with_name(f"{self.path.name}.replay-{os.getpid()}-{uuid.uuid4().hex}")
+        try:
+            os.replace(self.path, claimed)
+        except FileNotFoundError:
             return None
-        claimed = self.path.with_name(f"{self.path.name}.replay-{uuid.uuid4().hex}")
-        os.replace(self.path, claimed)
         return claimed
 
     @staticmethod
     def read(path: Path) -> Iterator[AuditRecord | str]:
         """Records of a claimed file; an unparseable line is yielded as-is to keep aside."""
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 if not line.strip():
                     continue
@@ -141,3 +147,13 @@ class SpillFile:
                     yield AuditRecord.from_json(line)
                 except ValueError:
                     yield line
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
