@@ -22,14 +22,17 @@ __all__ = [
     "CATALOG_ENV",
     "CATALOG_MOUNT",
     "DATABASE_URL_ENV",
+    "HEALTH_PATH",
     "HTTP_PORT_NAME",
     "KUBECONFIG_PATH",
+    "METRICS_PATH",
     "METRICS_PORT_NAME",
     "PART_OF",
     "RUNTIME_SERVICES",
     "AnnotationKeys",
     "RuntimeService",
     "database_host",
+    "database_pod_selector",
     "database_resource_name",
     "discovery_annotations",
     "gateway_metrics_service_name",
@@ -63,6 +66,9 @@ RUNTIME_SERVICES: tuple[RuntimeService, ...] = (
 
 HTTP_PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
+HEALTH_PATH = "/healthz"
+"""Every runtime service answers here, unauthenticated, for the kubelet's probes."""
+METRICS_PATH = "/metrics"
 CATALOG_CONFIGMAP = f"{PART_OF}-catalog"
 CATALOG_MOUNT = "/etc/mcpfleet/catalog"
 CATALOG_ENV = "MCPFLEET_CATALOG"
@@ -122,6 +128,13 @@ def database_host(platform: Platform) -> str:
     """Service name clients connect to: the StatefulSet's Service or CloudNativePG's ``-rw``."""
     name = database_resource_name()
     return f"{name}-rw" if platform.database.engine == "cloudnative-pg" else name
+
+
+def database_pod_selector(platform: Platform) -> dict[str, str]:
+    """Labels of the PostgreSQL pods (CloudNativePG labels its pods ``cnpg.io/cluster``)."""
+    if platform.database.engine == "cloudnative-pg":
+        return {"cnpg.io/cluster": database_resource_name()}
+    return selector(database_resource_name())
 
 
 def secret_resource_name(path_name: str) -> str:

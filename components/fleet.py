@@ -38,7 +38,10 @@ from components.services import DISCOVERY_RULES, RuntimeService, RuntimeServiceA
 from components.triage import TRIAGE_RESOURCES, Triage, TriageArgs
 from components.workload import CatalogMount, RuntimeWorkload
 
-__all__ = ["Fleet", "FleetArgs"]
+__all__ = ["FLEET_NAME", "Fleet", "FleetArgs"]
+
+FLEET_NAME = "mcpfleet"
+"""The Fleet component's name in the stack and in ``mcpfleet render``, so names match."""
 
 
 @dataclass(frozen=True)

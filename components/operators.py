@@ -15,7 +15,14 @@ import pulumi_kubernetes as k8s
 from catalog.model import Catalog
 from components.meta import child_options
 
-__all__ = ["CHARTS", "Chart", "Operators", "OperatorsArgs", "operators_needed"]
+__all__ = [
+    "CHARTS",
+    "Chart",
+    "Operators",
+    "OperatorsArgs",
+    "operators_needed",
+    "prerequisites",
+]
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,38 @@ def operators_needed(catalog: Catalog) -> dict[str, str]:
         needed["cloudnative_pg"] = "runs the database (database.engine: cloudnative-pg)"
     if platform.gitops.reconciler == "pulumi-operator":
         needed["pulumi_operator"] = "reconciles the Stack (gitops.reconciler: pulumi-operator)"
+    return needed
+
+
+def prerequisites(catalog: Catalog) -> list[str]:
+    """What must exist in the cluster before ``pulumi up``; the stack does not create it."""
+    platform = catalog.platform
+    switches = platform.operators
+    ns = platform.namespace.name
+    needed = [
+        f"{operator.replace('_', '-')} operator: {reason}"
+        for operator, reason in operators_needed(catalog).items()
+        if getattr(switches, operator) != "helm"
+    ]
+    needed.append("Cilium with LB-IPAM and L2 announcements enabled (the gateway's IP)")
+    if platform.ingress.traefik.enabled:
+        needed.append("Traefik v3 with its CRDs (the IngressRoute)")
+    flavour = platform.observability.flavour
+    needed.append(
+        "prometheus-operator (ServiceMonitor, PrometheusRule)"
+        if flavour == "prometheus-operator"
+        else "VictoriaMetrics operator (VMServiceScrape, VMRule)"
+    )
+    if platform.observability.dashboards:
+        label = platform.observability.dashboard_label
+        needed.append(f"Grafana's dashboard sidecar watching ConfigMaps labelled `{label}`")
+    if platform.secrets.backend == "infisical" and platform.secrets.infisical is not None:
+        needed.append(
+            f"Secret `{platform.secrets.infisical.auth_secret}` in `{ns}` with the Infisical "
+            "machine identity (clientId, clientSecret)"
+        )
+    if platform.gitops.reconciler == "pulumi-operator":
+        needed.append(f"Secret `mcpfleet-pulumi-token` in `{ns}` (key accessToken)")
     return needed
 
 

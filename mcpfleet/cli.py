@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcpfleet.commands import catalog, serve, triage
+from mcpfleet.commands import catalog, render, serve, triage
 
 __all__ = ["app", "main"]
 
@@ -15,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(render.app)  # `mcpfleet render` and `mcpfleet plan`
 app.add_typer(triage.app, name="triage")
 app.add_typer(serve.app, name="serve")
 

@@ -14,7 +14,7 @@ from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-__all__ = ["PROJECT", "STACK", "Recorded", "Recording", "record"]
+__all__ = ["PROJECT", "STACK", "Recorded", "Recording", "install_mocks", "record"]
 
 PROJECT = "mcpfleet"
 STACK = "render"
@@ -121,7 +121,7 @@ _warnings = _WarningCollector()
 _install_lock = threading.Lock()
 
 
-def _installed() -> _RecordingMonitor:
+def install_mocks() -> _RecordingMonitor:
     """Install the mocks on first use; ``set_mocks`` is process-global, so only once."""
     global _monitor
     with _install_lock:
@@ -147,7 +147,7 @@ def record(program: Callable[[], object]) -> Recording:
 
     Raises whatever the program raises, after Pulumi's outstanding work has settled.
     """
-    monitor = _installed()
+    monitor = install_mocks()
     monitor.reset()
     _warnings.messages = []
     SETTINGS.rpc_manager.clear()

@@ -77,8 +77,9 @@ class RenderedObject:
 
 
 def _copy(value: Any) -> Any:
+    """A deep copy with keys sorted: values cross the mock monitor as unordered maps."""
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: _copy(value[k]) for k in sorted(value)}
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
