@@ -1,14 +1,16 @@
 """The multi-model router: ``catalog/models.yaml`` policy, provider SDKs, fallbacks, daily
 budget, and per-call token and cost accounting in PostgreSQL and Prometheus.
 
-Hosts open it with :func:`open_model_router` in their lifespan, put it on
-``app.state.model_router`` and call :func:`install_router_api`; :func:`create_app` is the
-router as a service of its own. The :class:`ModelRouter` is a
+Hosts open it with :func:`open_model_router` in their lifespan (or use
+:func:`hosted_model_router` as a gateway extension's lifespan), which puts it on
+``app.state.model_router``, and mount :func:`create_router_api`; :func:`create_app` is
+the router as a service of its own (``mcpfleet serve router``). The :class:`ModelRouter` is a
 :class:`runtime.contracts.Completer`, which is how triage escalates to it.
 """
 
-from runtime.router.api import install_router_api
+from runtime.router.api import create_router_api, install_router_api
 from runtime.router.app import create_app
+from runtime.router.client import RouterClient
 from runtime.router.errors import (
     AllModelsFailed,
     Attempt,
@@ -17,8 +19,9 @@ from runtime.router.errors import (
     PolicyError,
     ProviderError,
     RouterError,
+    RouterUnreachable,
 )
-from runtime.router.lifecycle import RouterSettings, open_model_router
+from runtime.router.lifecycle import RouterSettings, hosted_model_router, open_model_router
 from runtime.router.policy import Policy, Route
 from runtime.router.service import ModelRouter, Routed
 
@@ -33,9 +36,13 @@ __all__ = [
     "ProviderError",
     "Route",
     "Routed",
+    "RouterClient",
     "RouterError",
     "RouterSettings",
+    "RouterUnreachable",
     "create_app",
+    "create_router_api",
+    "hosted_model_router",
     "install_router_api",
     "open_model_router",
 ]

@@ -8,12 +8,13 @@ router's own (``mcpfleet serve router``) or the gateway's — whose lifespan has
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from runtime.router.budget import BudgetState
@@ -21,7 +22,15 @@ from runtime.router.errors import RouterError
 from runtime.router.service import ModelRouter
 from runtime.router.usage import DayModelCost
 
-__all__ = ["CompleteRequest", "CostsReport", "get_model_router", "install_router_api"]
+__all__ = [
+    "CompleteRequest",
+    "CompleteResponse",
+    "CostsReport",
+    "create_router_api",
+    "error_response",
+    "get_model_router",
+    "install_router_api",
+]
 
 TaskTypeName = Literal["reasoning", "code", "analysis", "summarization", "classification", "chat"]
 """The task types a request may name: ``policy.TASK_TYPES`` spelled out for OpenAPI."""
@@ -167,8 +176,36 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _routes(dependencies: Sequence[Any]) -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["router"], dependencies=list(dependencies))
+def error_response(exc: RouterError) -> JSONResponse:
+    """A :class:`RouterError` as ``{"error": {"code", "reason", ...}}``, never a trace."""
+    body = {"error": {"code": exc.code, "reason": str(exc), **exc.detail()}}
+    return JSONResponse(body, status_code=exc.status)
+
+
+class _RouterRoute(APIRoute):
+    """Translates :class:`RouterError` (from a dependency or the endpoint) in one place."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def translated(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RouterError as exc:
+                return error_response(exc)
+
+        return translated
+
+
+def create_router_api(*, dependencies: Sequence[Any] = ()) -> APIRouter:
+    """``GET /api/v1/costs`` and ``POST /api/v1/complete``, guarded by ``dependencies``
+    (e.g. bearer auth when the host has no auth middleware of its own)."""
+    api = APIRouter(
+        prefix="/api/v1",
+        tags=["router"],
+        dependencies=list(dependencies),
+        route_class=_RouterRoute,
+    )
 
     @api.get("/costs", response_model=CostsReport, responses=_ERRORS)
     async def costs(
@@ -211,15 +248,6 @@ def _routes(dependencies: Sequence[Any]) -> APIRouter:
     return api
 
 
-async def _router_error(request: Request, exc: Exception) -> JSONResponse:
-    """Every :class:`RouterError` as ``{"error": {"code", "reason", ...}}``, never a trace."""
-    assert isinstance(exc, RouterError)
-    body = {"error": {"code": exc.code, "reason": str(exc), **exc.detail()}}
-    return JSONResponse(body, status_code=exc.status)
-
-
 def install_router_api(app: FastAPI, *, dependencies: Sequence[Any] = ()) -> None:
-    """Add the router's routes (guarded by ``dependencies``, e.g. the gateway's bearer
-    auth) and its error handler to ``app``."""
-    app.include_router(_routes(dependencies))
-    app.add_exception_handler(RouterError, _router_error)
+    """Mount :func:`create_router_api` on ``app``."""
+    app.include_router(create_router_api(dependencies=dependencies))

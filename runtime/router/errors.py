@@ -15,6 +15,7 @@ __all__ = [
     "PolicyError",
     "ProviderError",
     "RouterError",
+    "RouterUnreachable",
 ]
 
 
@@ -91,3 +92,9 @@ class AllModelsFailed(RouterError):
 
     def detail(self) -> dict[str, Any]:
         return {"attempts": [attempt.as_json() for attempt in self.attempts]}
+
+
+class RouterUnreachable(RouterError):
+    """The router service could not be asked (a client in another process)."""
+
+    status, code = 502, "router_unreachable"

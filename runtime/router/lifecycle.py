@@ -1,14 +1,23 @@
 """Open and close a :class:`ModelRouter` in a host's lifespan (the router's own app, the
 gateway's, or the local fleet's single process)."""
 
+# Hosting the router in the gateway's process:
+#
+#     GatewayExtension(routers=[create_router_api()], lifespan=hosted_model_router(spec))
+#
+# The gateway's security middleware then guards the routes, its /metrics shows the
+# router's series, and ``app.state.model_router`` is the Completer triage escalates to.
+
 from __future__ import annotations
 
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 import httpx2
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,7 +31,7 @@ from runtime.router.policy import Policy
 from runtime.router.providers import ProviderSet
 from runtime.router.service import ModelRouter
 
-__all__ = ["RouterSettings", "open_model_router"]
+__all__ = ["RouterSettings", "hosted_model_router", "open_model_router"]
 
 
 class RouterSettings(BaseSettings):
@@ -75,3 +84,27 @@ async def open_model_router(
             )
         finally:
             await providers.aclose()
+
+
+def hosted_model_router(
+    spec: ModelsFile,
+    *,
+    settings: RouterSettings | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """A lifespan for a host app that has already opened ``app.state.database`` and keeps
+    its Prometheus registry at ``app.state.metrics.registry`` (the gateway does both):
+    the router lives on ``app.state.model_router`` while the host runs."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db: Database = app.state.database
+        registry: CollectorRegistry = app.state.metrics.registry
+        async with open_model_router(spec, db, registry, settings=settings, env=env) as router:
+            app.state.model_router = router
+            try:
+                yield
+            finally:
+                app.state.model_router = None
+
+    return lifespan
