@@ -124,6 +124,10 @@ class EmbeddedPostgres:
         """True when this object started the server (and so :meth:`stop` will stop it)."""
         return self._owned
 
+    def status(self) -> ServerAddress | None:
+        """The server running on this data directory now (started by anyone), or None."""
+        return self._running()
+
     def start(self) -> ServerAddress:
         """Initialise the cluster if needed, start it or attach to it, ensure the database.
 
