@@ -41,8 +41,10 @@ def add_tool(server: MCPServer, tool: str) -> None:
 async def serve_http(
     app: Starlette | MCPServer,
     transport: Literal["streamable-http", "sse"] = "streamable-http",
+    *,
+    port: int = 0,
 ) -> AsyncIterator[str]:
-    """Serve on 127.0.0.1 in this event loop for the block; yields the endpoint URL."""
+    """Serve on 127.0.0.1 (``port`` 0: any free one) for the block; yields the URL."""
     if isinstance(app, MCPServer):
         if transport == "sse":
             asgi: Starlette = app.sse_app(host="127.0.0.1")
@@ -52,7 +54,7 @@ async def serve_http(
             path = "/mcp"
     else:
         asgi, path = app, "/mcp"
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -60,8 +62,8 @@ async def serve_http(
             if task.done():
                 task.result()
             await asyncio.sleep(0.005)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}{path}"
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{bound}{path}"
     finally:
         server.should_exit = True
         await task

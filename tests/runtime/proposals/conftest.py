@@ -20,6 +20,10 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path)
+
+
+def make_repo(tmp_path: Path) -> Path:
     """A clone-like repository on ``main`` with ``catalog/`` committed."""
     root = tmp_path / "fleet"
     root.mkdir()
