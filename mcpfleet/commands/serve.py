@@ -82,3 +82,32 @@ def gateway(
         port=port or catalog.platform.gateway.port,
         log_level=settings.log_level,
     )
+
+
+@app.command("router")
+def router(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    port: int | None = typer.Option(None, help="Port; default: the catalog's router.port."),
+    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
+    ),
+    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+) -> None:
+    """The model router: /api/v1/complete, /api/v1/costs, /metrics (keys from the env)."""
+    from runtime.router import create_app as create_router_app
+    from runtime.settings import Settings
+
+    settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
+    try:
+        catalog = settings.loaded_catalog
+    except CatalogError as exc:
+        print_problems(Console(stderr=True), exc.problems)
+        raise typer.Exit(1) from None
+    run_service(
+        create_router_app(settings, auth=not no_auth),
+        host=host,
+        port=port or catalog.platform.router.port,
+        log_level=settings.log_level,
+    )

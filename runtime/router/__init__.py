@@ -20,6 +20,7 @@ from runtime.router.errors import (
     ProviderError,
     RouterError,
     RouterUnreachable,
+    Unauthorized,
 )
 from runtime.router.lifecycle import RouterSettings, hosted_model_router, open_model_router
 from runtime.router.policy import Policy, Route
@@ -40,6 +41,7 @@ __all__ = [
     "RouterError",
     "RouterSettings",
     "RouterUnreachable",
+    "Unauthorized",
     "create_app",
     "create_router_api",
     "hosted_model_router",

@@ -179,7 +179,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 def error_response(exc: RouterError) -> JSONResponse:
     """A :class:`RouterError` as ``{"error": {"code", "reason", ...}}``, never a trace."""
     body = {"error": {"code": exc.code, "reason": str(exc), **exc.detail()}}
-    return JSONResponse(body, status_code=exc.status)
+    return JSONResponse(body, status_code=exc.status, headers=dict(exc.headers()))
 
 
 class _RouterRoute(APIRoute):

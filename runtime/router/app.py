@@ -12,14 +12,16 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from runtime.db.lifecycle import open_database
 from runtime.router.api import install_router_api
+from runtime.router.auth import require_token
 from runtime.router.lifecycle import RouterSettings, open_model_router
 from runtime.settings import Settings
+from runtime.store.tokens import TokenStore
 
 __all__ = ["create_app"]
 
@@ -37,12 +39,14 @@ def create_app(
     settings: Settings,
     *,
     router_settings: RouterSettings | None = None,
+    auth: bool = True,
     dependencies: Sequence[Any] = (),
 ) -> FastAPI:
     """The router's REST API, ``/api/v1/health`` and ``/metrics``; the database, the
     catalog and the provider clients open in the lifespan.
 
-    ``dependencies`` guard the REST API (not health or metrics), e.g. bearer auth.
+    With ``auth`` the REST API (not health or metrics) needs a bearer token from the
+    shared token store; ``dependencies`` add further guards.
     """
     registry = CollectorRegistry()
 
@@ -54,11 +58,13 @@ def create_app(
             open_model_router(catalog.models, db, registry, settings=router_settings) as router,
         ):
             app.state.model_router = router
+            app.state.token_store = TokenStore(db, cache_ttl=settings.token_cache_ttl)
             yield
             app.state.model_router = None
 
     app = FastAPI(title="mcpfleet model router", lifespan=lifespan)
-    install_router_api(app, dependencies=dependencies)
+    guards = [Depends(require_token), *dependencies] if auth else list(dependencies)
+    install_router_api(app, dependencies=guards)
     app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/api/v1/health", tags=["router"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -16,6 +16,7 @@ __all__ = [
     "ProviderError",
     "RouterError",
     "RouterUnreachable",
+    "Unauthorized",
 ]
 
 
@@ -52,6 +53,10 @@ class RouterError(Exception):
 
     def detail(self) -> dict[str, Any]:
         """Extra fields of the JSON error body."""
+        return {}
+
+    def headers(self) -> Mapping[str, str]:
+        """Extra HTTP headers of the error answer."""
         return {}
 
 
@@ -98,3 +103,12 @@ class RouterUnreachable(RouterError):
     """The router service could not be asked (a client in another process)."""
 
     status, code = 502, "router_unreachable"
+
+
+class Unauthorized(RouterError):
+    """The standalone service was called without a valid bearer token."""
+
+    status, code = 401, "unauthorized"
+
+    def headers(self) -> Mapping[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}

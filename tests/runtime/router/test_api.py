@@ -16,6 +16,7 @@ from runtime.router import AttemptStatus, create_app, install_router_api
 from runtime.router.ledger import PgUsageLedger
 from runtime.router.usage import UsageRow
 from runtime.settings import Settings
+from runtime.store.tokens import TokenStore
 from tests.runtime.router.conftest import RouterUnderTest
 from tests.runtime.router.fakes import ANTHROPIC_KEY, GOOGLE_KEY, Answer, Fail
 
@@ -214,9 +215,10 @@ async def test_a_host_without_a_router_answers_503_in_json() -> None:
 
 
 async def test_the_standalone_service_opens_everything_in_its_lifespan(
-    runtime_settings: Settings,
+    runtime_settings: Settings, db: Database
 ) -> None:
     """The shipped catalog with no keys set: the cloud providers are reported unusable."""
+    token = (await TokenStore(db).create("ops")).token
     app = create_app(runtime_settings)
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -224,7 +226,7 @@ async def test_the_standalone_service_opens_everything_in_its_lifespan(
         httpx.AsyncClient(transport=transport, base_url="http://router") as http,
     ):
         health = (await http.get("/api/v1/health")).json()
-        costs = await http.get("/api/v1/costs")
+        costs = await http.get("/api/v1/costs", headers={"Authorization": f"Bearer {token}"})
         metrics = await http.get("/metrics")
         schema = (await http.get("/openapi.json")).json()
 
@@ -234,13 +236,49 @@ async def test_the_standalone_service_opens_everything_in_its_lifespan(
     assert {"/api/v1/costs", "/api/v1/complete"} <= set(schema["paths"])
 
 
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer mcpf_not-a-real-token", "Basic dXNlcjpwYXNz"]
+)
+async def test_the_standalone_service_refuses_calls_without_a_valid_token(
+    runtime_settings: Settings, authorization: str | None
+) -> None:
+    app = create_app(runtime_settings)
+    headers = {"Authorization": authorization} if authorization else {}
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://router", headers=headers) as http,
+    ):
+        costs = await http.get("/api/v1/costs")
+        complete = await http.post("/api/v1/complete", json={"prompt": "hi"})
+
+    for response in (costs, complete):
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthorized"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_without_auth_the_standalone_service_answers_anyone(
+    runtime_settings: Settings,
+) -> None:
+    app = create_app(runtime_settings, auth=False)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://router") as http,
+    ):
+        costs = await http.get("/api/v1/costs")
+
+    assert costs.status_code == 200
+
+
 async def test_an_unexpected_failure_in_the_service_is_json_without_a_trace(
     runtime_settings: Settings,
 ) -> None:
     def broken() -> None:
         raise RuntimeError("internal detail /etc/secret")
 
-    app = create_app(runtime_settings, dependencies=[Depends(broken)])
+    app = create_app(runtime_settings, auth=False, dependencies=[Depends(broken)])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
         app.router.lifespan_context(app),
