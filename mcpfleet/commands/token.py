@@ -1,0 +1,176 @@
+"""``mcpfleet token …``: issue, list and revoke the gateway's bearer tokens.
+
+``create`` prints the token alone on stdout (``TOKEN=$(mcpfleet token create --name ci)``);
+everything else goes to stderr. The database is ``DATABASE_URL`` or, without it, the
+embedded server in the data directory — the one ``mcpfleet up`` uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from catalog import Catalog, CatalogError, parse_duration
+from runtime.db import DatabaseError, open_database
+from runtime.settings import Settings
+from runtime.store import ServerRegistry, TokenInfo, TokenNameTaken, TokenNotFound, TokenStore
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Issue, list and revoke API tokens for the gateway.", no_args_is_help=True)
+T = TypeVar("T")
+
+DATA_DIR = typer.Option(
+    None, "--data-dir", help="Local state directory [env MCPFLEET_DATA_DIR; default .mcpfleet]."
+)
+CATALOG = typer.Option(
+    None, "--catalog", help="Catalog directory [env MCPFLEET_CATALOG; default catalog]."
+)
+
+
+@app.command()
+def create(
+    name: str = typer.Option(..., "--name", help="Who the token is for (a person or a bot)."),
+    scopes: str | None = typer.Option(
+        None, "--scopes", help="Comma-separated servers it may call; omit for all servers."
+    ),
+    ttl: str | None = typer.Option(
+        None, "--ttl", help="Lifetime such as 30d or 12h, or 'never' [default: the catalog's]."
+    ),
+    data_dir: Path | None = DATA_DIR,
+    catalog: Path | None = CATALOG,
+) -> None:
+    """Issue a token and print it, alone, on stdout. It is shown once and stored hashed."""
+    settings = Settings.with_overrides(data_dir=data_dir, catalog=catalog)
+    fleet = _load_catalog(settings)
+    ttl_text = ttl if ttl is not None else fleet.platform.gateway.token_lifetime
+    lifetime = _lifetime(ttl_text)
+    wanted = None if scopes is None else [s.strip() for s in scopes.split(",") if s.strip()]
+
+    async def issue() -> str:
+        async with open_database(settings) as db:
+            if wanted is not None:
+                known = {s.name for s in fleet.servers}
+                known |= {r.name for r in await ServerRegistry(db).list_servers()}
+                unknown = sorted(set(wanted) - known)
+                if unknown:
+                    raise _Refused(
+                        f"unknown server(s) in --scopes: {', '.join(unknown)} "
+                        f"(known: {', '.join(sorted(known))})"
+                    )
+            issued = await TokenStore(db).create(name, scopes=wanted, ttl=lifetime)
+            return issued.token
+
+    token = _run(issue)
+    typer.echo(token)
+    expiry = "never expires" if lifetime is None else f"expires in {ttl_text}"
+    _err().print(f"token for {name!r} created; it {expiry}. It will not be shown again.")
+
+
+@app.command("list")
+def list_tokens(
+    include_revoked: bool = typer.Option(False, "--all", help="Include revoked tokens."),
+    data_dir: Path | None = DATA_DIR,
+    catalog: Path | None = CATALOG,
+) -> None:
+    """Show tokens by name, prefix, scopes and dates (never the tokens themselves)."""
+    settings = Settings.with_overrides(data_dir=data_dir, catalog=catalog)
+
+    async def fetch() -> list[TokenInfo]:
+        async with open_database(settings) as db:
+            return await TokenStore(db).list_tokens(include_revoked=include_revoked)
+
+    tokens = _run(fetch)
+    table = Table(title="API tokens")
+    for column in ("name", "prefix", "scopes", "expires", "last used", "created", "revoked"):
+        table.add_column(column)
+    for t in tokens:
+        table.add_row(
+            t.name,
+            t.prefix + "…",
+            ", ".join(t.scopes) if t.scopes is not None else "all servers",
+            _when(t.expires_at, "never"),
+            _when(t.last_used_at, "-"),
+            _when(t.created_at, "-"),
+            _when(t.revoked_at, ""),
+        )
+    Console(width=140).print(table)
+
+
+@app.command()
+def revoke(
+    name: str = typer.Argument(..., help="Name of the live token to revoke."),
+    data_dir: Path | None = DATA_DIR,
+    catalog: Path | None = CATALOG,
+) -> None:
+    """Revoke a token; gateways stop accepting it within their cache TTL (seconds)."""
+    settings = Settings.with_overrides(data_dir=data_dir, catalog=catalog)
+
+    async def drop() -> TokenInfo:
+        async with open_database(settings) as db:
+            return await TokenStore(db).revoke(name)
+
+    _run(drop)
+    _err().print(f"revoked {name!r}")
+
+
+class _Refused(Exception):
+    """A request the command turns down with a message (exit 1)."""
+
+
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work``; every expected failure becomes one line on stderr and exit code 1."""
+    try:
+        return asyncio.run(_call(work))
+    except CatalogError as exc:
+        _fail(_catalog_message(exc))
+    except (_Refused, ValueError, TokenNameTaken, TokenNotFound, DatabaseError) as exc:
+        _fail(str(exc))
+
+
+async def _call(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
+
+
+def _load_catalog(settings: Settings) -> Catalog:
+    try:
+        return settings.loaded_catalog
+    except CatalogError as exc:
+        _fail(_catalog_message(exc))
+
+
+def _catalog_message(exc: CatalogError) -> str:
+    return (
+        f"the catalog has {len(exc.problems)} problem(s); "
+        "run `mcpfleet catalog validate` to see them"
+    )
+
+
+def _lifetime(text: str) -> timedelta | None:
+    if text.strip().lower() == "never":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        _fail(f"--ttl: {exc}, or 'never'")
+
+
+def _when(at: datetime | None, empty: str) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC") if at is not None else empty
+
+
+def _fail(message: str) -> NoReturn:
+    _err().print(f"[red]✗[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _err() -> Console:
+    return Console(stderr=True)
