@@ -11,7 +11,9 @@ from catalog.naming import (
     server_resource_name,
 )
 from components.checks import SchemaValidator, check_objects, pod_specs
-from components.render import Rendering
+from components.render import Rendering, render_catalog
+
+from .conftest import REMOTE, with_platform, with_servers
 
 SHIPPED_COUNTS = {
     "CiliumL2AnnouncementPolicy": 1,
@@ -181,3 +183,44 @@ def test_a_provider_url_naming_a_service_the_stack_does_not_create_is_a_warning(
     fleet: Rendering,
 ) -> None:
     assert any("ollama.mcp-system.svc" in w and "mcpfleet-ollama" in w for w in fleet.warnings)
+
+
+def _every_switch_flipped(shipped: Catalog) -> Catalog:
+    platform = shipped.platform
+    catalog = with_platform(
+        shipped,
+        database={
+            "engine": "cloudnative-pg",
+            "instances": 3,
+            "image": "ghcr.io/cloudnative-pg/postgresql:17-standard-bookworm",
+        },
+        observability={"flavour": "victoriametrics"},
+        gitops={"reconciler": "pulumi-operator"},
+        operators={"cloudnative_pg": "helm", "pulumi_operator": "helm"},
+        secrets={"backend": "pulumi"},
+        triage={"gpu": True},
+        ingress=platform.ingress.model_copy(
+            update={
+                "traefik": platform.ingress.traefik.model_copy(update={"enabled": False}),
+                "cloudflare_tunnel": platform.ingress.cloudflare_tunnel.model_copy(
+                    update={"enabled": True}
+                ),
+            }
+        ),
+    )
+    return with_servers(catalog, REMOTE)
+
+
+def test_every_platform_switch_still_compiles_to_valid_restricted_objects(
+    shipped: Catalog, validator: SchemaValidator
+) -> None:
+    for catalog in (
+        _every_switch_flipped(shipped),
+        with_platform(shipped, gitops={"reconciler": "argocd"}),
+    ):
+        rendering = render_catalog(catalog)
+        manifests = [o.manifest for o in rendering.kubernetes_objects]
+        assert [str(f) for f in check_objects(manifests, validator)] == []
+    kinds = set(render_catalog(_every_switch_flipped(shipped)).counts())
+    assert {"Cluster", "VMServiceScrape", "VMRule", "Stack", "Secret"} <= kinds
+    assert "IngressRoute" not in kinds and "InfisicalSecret" not in kinds
