@@ -32,13 +32,15 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class BudgetState:
-    """The budget as ``/api/v1/costs`` shows it."""
+    """The budget as ``/api/v1/costs`` shows it; ``known`` is false while today's spend
+    cannot be read, and an unknown spend counts as exhausted (the safe side)."""
 
     day: date
     daily_usd: float
     spent_usd: float
     alert_threshold: float
     when_exhausted: str
+    known: bool = True
 
     @property
     def ratio(self) -> float:
@@ -50,11 +52,12 @@ class BudgetState:
 
     @property
     def exhausted(self) -> bool:
-        return self.spent_usd >= self.daily_usd
+        return not self.known or self.spent_usd >= self.daily_usd
 
 
 class BudgetGuard:
-    """Knows whether today's budget is spent, and keeps the budget gauges current."""
+    """Knows whether today's budget is spent; exports it as two gauges read at scrape time
+    (so after midnight they show the new day, requests or not)."""
 
     def __init__(
         self,
@@ -63,65 +66,69 @@ class BudgetGuard:
         metrics: RouterMetrics,
         *,
         cache_seconds: float = 5.0,
+        ledger_timeout: float = 2.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._budget = budget
         self._ledger = ledger
-        self._metrics = metrics
         self._cache_seconds = cache_seconds
+        self._ledger_timeout = ledger_timeout
         self._clock = clock
         self._lock = asyncio.Lock()
         self._day: date | None = None
-        self._spent: float | None = None
+        self._spent = 0.0
+        self._known = False
         self._read_at = float("-inf")
+        metrics.budget_ratio.set_function(lambda: self.current().ratio)
+        metrics.budget_exhausted.set_function(lambda: float(self.current().exhausted))
 
     async def state(self, *, refresh: bool = False) -> BudgetState:
         """Today's spend against the budget, from the cache when it is fresh (or read
         from the ledger now when ``refresh``).
 
-        If the ledger cannot be read and nothing is cached, the day counts as spent:
-        routing to ``whenExhausted`` (the local model) is the safe side of not knowing.
+        If the ledger cannot be read (within ``ledger_timeout``), the last figure of
+        today is used; with none, the day counts as spent: routing to ``whenExhausted``
+        (the local model) is the safe side of not knowing. Either way the ledger is
+        tried again only once the cache expires, so an outage does not slow every call.
         """
         today = self._clock().date()
         if refresh or not self._fresh(today):
             async with self._lock:
                 if refresh or not self._fresh(today):
                     await self._refresh(today)
-        return self._publish(today)
+        return self.current()
+
+    def current(self) -> BudgetState:
+        """The cached state, without I/O (what the gauges show): a new day starts at zero
+        until read; only a failed read makes the spend unknown."""
+        today = self._clock().date()
+        same_day = self._day == today
+        return BudgetState(
+            day=today,
+            daily_usd=self._budget.daily_usd,
+            spent_usd=self._spent if same_day else 0.0,
+            alert_threshold=self._budget.alert_threshold,
+            when_exhausted=self._budget.when_exhausted,
+            known=self._known if same_day else True,
+        )
 
     def add(self, cost: float) -> None:
         """Count a call this replica just made, before the next read of the ledger."""
-        today = self._clock().date()
-        if self._day == today and self._spent is not None:
+        if self._day == self._clock().date():
             self._spent += cost
-            self._publish(today)
 
     def _fresh(self, today: date) -> bool:
-        return (
-            self._day == today
-            and self._spent is not None
-            and time.monotonic() - self._read_at < self._cache_seconds
-        )
+        return self._day == today and time.monotonic() - self._read_at < self._cache_seconds
 
     async def _refresh(self, today: date) -> None:
         since = datetime.combine(today, day_start(0), tzinfo=UTC)
+        self._read_at = time.monotonic()
         try:
-            spent = await self._ledger.spent_since(since)
-        except psycopg.Error as exc:
+            async with asyncio.timeout(self._ledger_timeout):
+                spent = await self._ledger.spent_since(since)
+        except (psycopg.Error, TimeoutError) as exc:
             log.warning("budget: cannot read today's spend (%s)", type(exc).__name__)
-            if self._day != today or self._spent is None:
-                self._day, self._spent = today, self._budget.daily_usd
+            if self._day != today:
+                self._day, self._spent, self._known = today, 0.0, False
             return
-        self._day, self._spent, self._read_at = today, spent, time.monotonic()
-
-    def _publish(self, today: date) -> BudgetState:
-        state = BudgetState(
-            day=today,
-            daily_usd=self._budget.daily_usd,
-            spent_usd=self._spent if self._spent is not None else 0.0,
-            alert_threshold=self._budget.alert_threshold,
-            when_exhausted=self._budget.when_exhausted,
-        )
-        self._metrics.budget_ratio.set(state.ratio)
-        self._metrics.budget_exhausted.set(1 if state.exhausted else 0)
-        return state
+        self._day, self._spent, self._known = today, spent, True

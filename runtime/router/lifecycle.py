@@ -43,6 +43,9 @@ class RouterSettings(BaseSettings):
     budget_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long today's spend is trusted without the DB."
     )
+    ledger_timeout: float = Field(
+        default=2.0, gt=0, description="Seconds a usage write or budget read may wait."
+    )
 
 
 @contextlib.asynccontextmanager
@@ -69,7 +72,12 @@ async def open_model_router(
     metrics = RouterMetrics(registry)
     ledger = PgUsageLedger(db)
     budget = BudgetGuard(
-        spec.budget, ledger, metrics, cache_seconds=settings.budget_cache_seconds, clock=clock
+        spec.budget,
+        ledger,
+        metrics,
+        cache_seconds=settings.budget_cache_seconds,
+        ledger_timeout=settings.ledger_timeout,
+        clock=clock,
     )
     async with httpx2.AsyncClient() as http:
         providers = ProviderSet(
@@ -80,7 +88,14 @@ async def open_model_router(
         )
         try:
             yield ModelRouter(
-                policy, providers, ledger, budget, metrics, timeout=settings.timeout, clock=clock
+                policy,
+                providers,
+                ledger,
+                budget,
+                metrics,
+                timeout=settings.timeout,
+                ledger_timeout=settings.ledger_timeout,
+                clock=clock,
             )
         finally:
             await providers.aclose()

@@ -42,6 +42,12 @@ class RouterMetrics:
             ["model", "status"],
             registry=registry,
         )
+        self.unrecorded = Counter(
+            "llm_usage_unrecorded_total",
+            "Model calls whose usage row could not be written (ledger down or slow).",
+            ["model"],
+            registry=registry,
+        )
         self.budget_ratio = Gauge(
             "mcpfleet_budget_spent_ratio",
             "Today's (UTC) model spend divided by the daily budget.",

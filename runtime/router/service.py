@@ -53,6 +53,7 @@ class ModelRouter:
         metrics: RouterMetrics,
         *,
         timeout: float,
+        ledger_timeout: float = 2.0,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.policy = policy
@@ -61,6 +62,7 @@ class ModelRouter:
         self.budget = budget
         self.metrics = metrics
         self._timeout = timeout
+        self._ledger_timeout = ledger_timeout
         self._clock = clock
 
     async def complete(
@@ -183,8 +185,8 @@ class ModelRouter:
         )
 
     async def _record(self, row: UsageRow) -> None:
-        """Count a call in Prometheus and the ledger; a ledger outage loses the row, not
-        the answer (the counters still have it)."""
+        """Count a call in Prometheus and the ledger; a ledger outage (or a wait past
+        ``ledger_timeout``) loses the row, not the answer: the counters still have it."""
         self.metrics.requests.labels(row.model, row.status.value).inc()
         self.metrics.duration.labels(row.model).observe(row.latency_ms / 1000)
         if row.status is AttemptStatus.OK:
@@ -192,6 +194,8 @@ class ModelRouter:
             self.metrics.tokens.labels(row.model, "output").inc(row.output_tokens)
             self.metrics.cost.labels(row.model).inc(row.cost_usd)
         try:
-            await self.ledger.record(row)
-        except psycopg.Error as exc:
+            async with asyncio.timeout(self._ledger_timeout):
+                await self.ledger.record(row)
+        except (psycopg.Error, TimeoutError) as exc:
+            self.metrics.unrecorded.labels(row.model).inc()
             log.error("usage of %s not recorded: %s", row.model, type(exc).__name__)

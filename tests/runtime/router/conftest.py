@@ -4,8 +4,9 @@ and a router on a fresh database (the shared ``db`` fixture) pointed at them."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -13,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from catalog.model import ModelsFile
 from runtime.db import Database
 from runtime.router import ModelRouter, RouterSettings, open_model_router
+from runtime.router.budget import utc_now
 from tests.runtime.router.fakes import (
     ANTHROPIC_KEY,
     GOOGLE_KEY,
@@ -71,6 +73,7 @@ async def router_on(
     spec: ModelsFile | None = None,
     env: dict[str, str] | None = None,
     settings: RouterSettings = FAST,
+    clock: Callable[[], datetime] = utc_now,
 ) -> AsyncIterator[RouterUnderTest]:
     registry = CollectorRegistry()
     async with open_model_router(
@@ -79,6 +82,7 @@ async def router_on(
         registry,
         settings=settings,
         env=KEYS if env is None else env,
+        clock=clock,
     ) as router:
         yield RouterUnderTest(router, registry, db, fakes)
 

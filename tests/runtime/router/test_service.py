@@ -3,7 +3,7 @@ Prometheus series. The fakes stand for Anthropic, Gemini and Ollama (see ``fakes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -243,7 +243,27 @@ async def test_when_the_ledger_is_down_the_router_answers_locally(
     answer = await routed.router.route("hi", task_type="reasoning")
 
     assert answer.completion.model == "llama-local"
-    assert answer.route.budget_exhausted
+    assert answer.route.budget_exhausted and not answer.budget.known
+    assert routed.sample("llm_usage_unrecorded_total", model="llama-local") == 1
+    assert routed.sample("llm_tokens_total", model="llama-local", direction="output") == 5
+    assert routed.sample("mcpfleet_budget_spent_ratio") == 0  # no false cost alert
+    assert routed.sample("mcpfleet_budget_exhausted") == 1
+
+
+async def test_the_budget_gauges_start_the_new_utc_day_at_zero_without_traffic(
+    db: Database, fakes: Fakes
+) -> None:
+    now = [datetime.now(UTC)]
+    await spend(db, 9.0)
+    async with router_on(db, fakes, clock=lambda: now[0]) as under_test:
+        await under_test.router.complete("hi", task_type="chat")
+        assert under_test.sample("mcpfleet_budget_spent_ratio") == pytest.approx(0.9, abs=1e-3)
+
+        now[0] += timedelta(days=1)
+
+        assert under_test.sample("mcpfleet_budget_spent_ratio") == 0
+        assert under_test.sample("mcpfleet_budget_exhausted") == 0
+        assert (await under_test.router.budget.state()).spent_usd == 0
 
 
 async def test_a_prompt_too_large_for_the_only_model_left_fails_clearly(
