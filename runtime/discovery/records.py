@@ -200,7 +200,8 @@ def encode_cursor(name: str) -> str:
 def decode_cursor(cursor: str) -> str:
     """Raises: ValueError for a cursor this API did not make."""
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"invalid cursor {cursor!r}") from exc
 

@@ -43,6 +43,7 @@ async def serve_http(
     transport: Literal["streamable-http", "sse"] = "streamable-http",
     *,
     port: int = 0,
+    path: str = "/mcp",
 ) -> AsyncIterator[str]:
     """Serve on 127.0.0.1 (``port`` 0: any free one) for the block; yields the URL."""
     if isinstance(app, MCPServer):
@@ -53,7 +54,7 @@ async def serve_http(
             asgi = app.streamable_http_app(host="127.0.0.1", stateless_http=True)
             path = "/mcp"
     else:
-        asgi, path = app, "/mcp"
+        asgi = app
     config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

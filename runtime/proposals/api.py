@@ -1,0 +1,84 @@
+"""``POST /api/v1/proposals``: propose a server by hand (the seed's ``create-pr``).
+
+Mountable on any FastAPI app whose state has ``proposer`` (a
+:class:`~runtime.proposals.proposer.Proposer` or None) and ``prober``. Failures answer
+JSON ``{"error": ..., "reason": ...}``: 422 for an entry that does not validate or a
+forge that refuses, 503 with ``Retry-After`` when the forge is down or proposals are off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
+
+from catalog.model import Server
+from runtime.proposals.errors import ProposalError
+from runtime.proposals.manual import ProposalRequest, propose_by_hand
+
+__all__ = ["proposals_router"]
+
+_SERVER: TypeAdapter[Any] = TypeAdapter(Server)
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
+            }
+        }
+    }
+}
+
+
+def proposals_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["proposals"])
+
+    @router.post(
+        "/proposals",
+        status_code=201,
+        summary="Propose an MCP server for the catalog",
+        responses={
+            200: {"description": "An open proposal was updated or already carried it."},
+            422: {"description": "The entry does not validate, or the forge refused.", **_ERROR},
+            503: {"description": "Proposals are off, or the forge is unreachable.", **_ERROR},
+        },
+    )
+    async def create_proposal(body: ProposalRequest, request: Request) -> JSONResponse:
+        """Probe the endpoint, build the catalog entry, validate it, open or update the PR."""
+        proposer = getattr(request.app.state, "proposer", None)
+        prober = getattr(request.app.state, "prober", None)
+        if proposer is None or prober is None:
+            return _error(503, "proposals-off", "catalog proposals are turned off here")
+        try:
+            made = await propose_by_hand(body, prober=prober, proposer=proposer)
+        except ProposalError as exc:
+            if exc.permanent:
+                return _error(422, "refused", str(exc))
+            return _error(503, "forge-unavailable", str(exc), retry_after=30)
+        outcome = made.outcome
+        return JSONResponse(
+            status_code=201 if outcome.status == "opened" else 200,
+            content={
+                "status": outcome.status,
+                "branch": outcome.branch,
+                "url": outcome.url,
+                "fingerprint": outcome.fingerprint,
+                "entry": _SERVER.dump_python(
+                    made.proposal.server, mode="json", by_alias=True, exclude_defaults=True
+                ),
+                "tools": [t["name"] for t in made.proposal.tools],
+                "probe": {"ok": made.result is not None, "error": made.probe_error},
+            },
+        )
+
+    return router
+
+
+def _error(
+    status: int, reason: str, message: str, *, retry_after: int | None = None
+) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return JSONResponse({"error": message, "reason": reason}, status_code=status, headers=headers)

@@ -1,0 +1,134 @@
+"""``POST /api/v1/proposals``: by hand, through the same probe, entry and forge path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from runtime.discovery.probe import Prober
+from runtime.proposals.api import proposals_router
+from runtime.proposals.github import GitHubForge
+from runtime.proposals.localgit import LocalGitForge
+from runtime.proposals.proposer import Proposer
+from tests.runtime.discovery.mcp_peers import serve_http, tool_server
+from tests.runtime.proposals.conftest import git
+from tests.runtime.proposals.fake_github import FakeGitHub, serve_github
+
+
+def app_with(proposer: Proposer | None) -> FastAPI:
+    app = FastAPI()
+    app.state.proposer = proposer
+    app.state.prober = Prober(timeout=3)
+    app.include_router(proposals_router())
+    return app
+
+
+@pytest.fixture
+async def local(repo: Path, catalog_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = app_with(Proposer(LocalGitForge(repo), catalog_dir=catalog_dir))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://discovery"
+    ) as client:
+        yield client
+
+
+async def test_a_proposal_by_hand_probes_the_server_and_opens_a_branch(
+    local: httpx.AsyncClient, repo: Path
+) -> None:
+    async with serve_http(tool_server("notes", ["add_note", "find_note"])) as url:
+        body = {"name": "notes", "kind": "remote", "endpoint": url, "description": "Notes."}
+        first = await local.post("/api/v1/proposals", json=body)
+        again = await local.post("/api/v1/proposals", json=body)
+    assert first.status_code == 201, first.text
+    answer = first.json()
+    assert answer["status"] == "opened"
+    assert answer["branch"] == "discovery/add-notes"
+    assert answer["tools"] == ["add_note", "find_note"]
+    assert answer["entry"]["urls"] == [url]
+    assert answer["probe"] == {"ok": True, "error": None}
+    assert (again.status_code, again.json()["status"]) == (200, "unchanged")
+    assert "find_note" in git(repo, "show", "discovery/add-notes:catalog/servers/notes.yaml")
+
+
+async def test_an_unreachable_server_is_still_proposed_and_the_probe_error_is_said(
+    local: httpx.AsyncClient, repo: Path
+) -> None:
+    body = {"name": "inside", "endpoint": "http://127.0.0.1:1/mcp", "description": "In-cluster."}
+    answer = (await local.post("/api/v1/proposals", json=body)).json()
+    assert answer["status"] == "opened"
+    assert answer["probe"]["ok"] is False
+    assert "cannot reach" in answer["probe"]["error"]
+    message = git(repo, "log", "-1", "--format=%B", "discovery/add-inside")
+    assert "not reachable from discovery" in message
+
+
+async def test_an_incomplete_request_is_refused_with_the_reason(local: httpx.AsyncClient) -> None:
+    body = {"name": "web", "kind": "http", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
+    response = await local.post("/api/v1/proposals", json=body)
+    assert response.status_code == 422
+    assert "a http server needs `image`" in response.text
+
+
+async def test_a_name_that_is_not_a_dns_label_is_refused(local: httpx.AsyncClient) -> None:
+    body = {"name": "Bad_Name", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
+    response = await local.post("/api/v1/proposals", json=body)
+    assert response.status_code == 422
+    assert "name" in response.text
+
+
+async def test_proposing_a_server_the_catalog_already_has_changes_nothing(
+    local: httpx.AsyncClient, repo: Path
+) -> None:
+    body = {"name": "adguard", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
+    response = await local.post("/api/v1/proposals", json=body)
+    assert (response.status_code, response.json()["status"]) == (200, "in-catalog")
+    assert git(repo, "branch", "--list", "discovery/*") == ""
+
+
+async def test_a_forge_that_refuses_is_422_with_its_reason(catalog_dir: Path) -> None:
+    hub = FakeGitHub()
+    hub.seed({})
+    with serve_github(hub):
+        forge = GitHubForge("shreck/elsewhere", hub.token, api_url=hub.base_url)
+        app = app_with(Proposer(forge, catalog_dir=catalog_dir))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://discovery"
+        ) as client:
+            body = {"name": "x", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
+            response = await client.post("/api/v1/proposals", json=body)
+    assert response.status_code == 422
+    assert response.json()["reason"] == "refused"
+    assert "GitHub 404" in response.json()["error"]
+
+
+async def test_with_proposals_off_the_answer_is_503_and_says_so() -> None:
+    app = app_with(None)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://discovery"
+    ) as client:
+        body = {"name": "x", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
+        response = await client.post("/api/v1/proposals", json=body)
+    assert response.status_code == 503
+    assert response.json()["reason"] == "proposals-off"
+
+
+async def test_a_github_outage_is_503_with_retry_after(catalog_dir: Path) -> None:
+    hub = FakeGitHub()
+    hub.seed({"catalog/platform.yaml": (catalog_dir / "platform.yaml").read_text()})
+    with serve_github(hub):
+        forge = GitHubForge(hub.full_name, hub.token, api_url=hub.base_url)
+        app = app_with(Proposer(forge, catalog_dir=catalog_dir))
+        hub.fail_next.append(503)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://discovery"
+        ) as client:
+            body = {"name": "x", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
+            response = await client.post("/api/v1/proposals", json=body)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.json()["reason"] == "forge-unavailable"
+    assert hub.token not in response.text
