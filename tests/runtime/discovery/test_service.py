@@ -25,6 +25,7 @@ from tests.runtime.discovery.harness import (
     run_discovery,
 )
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
+from tests.runtime.discovery.waiting import eventually_async
 from tests.runtime.proposals.conftest import git
 
 
@@ -118,7 +119,10 @@ async def test_a_deleted_service_leaves_the_registry(db: Database) -> None:
             async with run_discovery(db, [kubernetes_source(api)]) as running:
                 await eventually_row(running, "weather", lambda r: r.health == "healthy")
                 cluster.delete("mcp-system", "mcp-weather")
-                await eventually_async(lambda: running.records.get("weather"), absent=True)
+                async def removed() -> bool:
+                    return await running.records.get("weather") is None
+
+                await eventually_async(removed, what="the row to go")
 
 
 async def test_catalog_servers_the_cluster_does_not_serve_are_flagged_missing(
@@ -203,26 +207,9 @@ async def eventually_row(
     running: Running, name: str, ok: Callable[[Row], object], *, what: str = ""
 ) -> Row:
     """The registry row once ``ok(row)`` holds (polled with a deadline)."""
-    found: list[Row] = []
 
-    async def check() -> bool:
+    async def check() -> Row | None:
         record = await running.records.get(name)
-        found[:] = [record] if record is not None else []
-        return record is not None and bool(ok(record))
+        return record if record is not None and ok(record) else None
 
-    await eventually_async(check, what=what or f"row {name}")
-    return found[0]
-
-
-async def eventually_async(
-    probe: Callable[[], Awaitable[object]], *, absent: bool = False, what: str = ""
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10.0
-    while True:
-        value = await probe()
-        if (value is None) if absent else bool(value):
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or probe}")
-        await asyncio.sleep(0.02)
+    return await eventually_async(check, what=what or f"row {name}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-__all__ = ["eventually"]
+__all__ = ["eventually", "eventually_async"]
 
 T = TypeVar("T")
 
@@ -22,3 +22,17 @@ async def eventually(probe: Callable[[], T], *, within: float = 10.0, what: str 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
         await asyncio.sleep(0.01)
+
+
+async def eventually_async(
+    probe: Callable[[], Awaitable[T]], *, within: float = 10.0, what: str = ""
+) -> T:
+    """Like :func:`eventually` for a coroutine probe (a database or HTTP read)."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
+        await asyncio.sleep(0.02)
