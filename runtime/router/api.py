@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from runtime.router.budget import BudgetState
 from runtime.router.errors import RouterError
 from runtime.router.service import ModelRouter
-from runtime.router.usage import DayModelCost
+from runtime.store.usage import DailyUsage
 
 __all__ = [
     "CompleteRequest",
@@ -81,14 +81,14 @@ class CompleteResponse(BaseModel):
     attempts: list[AttemptOut]
 
 
-class Usage(BaseModel):
+class UsageTotals(BaseModel):
     calls: int = 0
     failed: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
 
-    def add(self, row: DayModelCost | Usage) -> None:
+    def add(self, row: DailyUsage | UsageTotals) -> None:
         self.calls += row.calls
         self.failed += row.failed
         self.input_tokens += row.input_tokens
@@ -96,14 +96,14 @@ class Usage(BaseModel):
         self.cost_usd += row.cost_usd
 
 
-class ModelUsage(Usage):
+class ModelCost(UsageTotals):
     model: str
 
 
-class DayUsage(BaseModel):
+class DayCost(BaseModel):
     day: date
-    models: list[ModelUsage]
-    totals: Usage
+    models: list[ModelCost]
+    totals: UsageTotals
 
 
 class BudgetOut(BaseModel):
@@ -133,9 +133,9 @@ class BudgetOut(BaseModel):
 class CostsReport(BaseModel):
     first: date = Field(description="First UTC day covered.")
     last: date = Field(description="Last UTC day covered (today).")
-    days: list[DayUsage] = Field(description="Days with at least one call, oldest first.")
-    models: list[ModelUsage] = Field(description="Per model over the whole range.")
-    totals: Usage
+    days: list[DayCost] = Field(description="Days with at least one call, oldest first.")
+    models: list[ModelCost] = Field(description="Per model over the whole range.")
+    totals: UsageTotals
     budget: BudgetOut
 
 
@@ -143,22 +143,22 @@ class ErrorBody(BaseModel):
     error: dict[str, Any]
 
 
-def _report(first: date, last: date, rows: list[DayModelCost], budget: BudgetState) -> CostsReport:
-    by_day: dict[date, list[ModelUsage]] = defaultdict(list)
-    by_model: dict[str, ModelUsage] = {}
-    totals = Usage()
+def _report(first: date, last: date, rows: list[DailyUsage], budget: BudgetState) -> CostsReport:
+    by_day: dict[date, list[ModelCost]] = defaultdict(list)
+    by_model: dict[str, ModelCost] = {}
+    totals = UsageTotals()
     for row in rows:
-        entry = ModelUsage(model=row.model)
+        entry = ModelCost(model=row.model)
         entry.add(row)
         by_day[row.day].append(entry)
-        by_model.setdefault(row.model, ModelUsage(model=row.model)).add(row)
+        by_model.setdefault(row.model, ModelCost(model=row.model)).add(row)
         totals.add(row)
     days = []
     for day in sorted(by_day):
-        day_totals = Usage()
+        day_totals = UsageTotals()
         for entry in by_day[day]:
             day_totals.add(entry)
-        days.append(DayUsage(day=day, models=by_day[day], totals=day_totals))
+        days.append(DayCost(day=day, models=by_day[day], totals=day_totals))
     return CostsReport(
         first=first,
         last=last,
@@ -215,7 +215,7 @@ def create_router_api(*, dependencies: Sequence[Any] = ()) -> APIRouter:
         """Model spend by UTC day and model, with totals and today's budget."""
         budget = await router.budget.state(refresh=True)
         first = budget.day - timedelta(days=days - 1)
-        rows = await router.ledger.by_day_and_model(first, budget.day)
+        rows = await router.ledger.daily(first, budget.day)
         return _report(first, budget.day, rows, budget)
 
     @api.post(

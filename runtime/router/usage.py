@@ -1,7 +1,8 @@
 """What one model call cost, and the ledger the router writes it to.
 
-The ledger is PostgreSQL (``model_usage``), so the budget holds across replicas and
-restarts; :class:`UsageLedger` is the seam the router and the costs API read it through.
+The ledger is PostgreSQL (``model_usage``, through :mod:`runtime.store.usage`), so the
+budget holds across replicas and restarts; :class:`UsageLedger` is the seam the router
+and the costs API read it through.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Protocol
 
 from catalog.model import Model
 from runtime.router.errors import AttemptStatus
+from runtime.store.usage import DailyUsage
 
-__all__ = ["DayModelCost", "UsageLedger", "UsageRow", "cost_usd"]
+__all__ = ["UsageLedger", "UsageRow", "cost_usd"]
 
 
 def cost_usd(model: Model, input_tokens: int, output_tokens: int) -> float:
@@ -39,19 +41,6 @@ class UsageRow:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class DayModelCost:
-    """The calls of one model on one UTC day, summed."""
-
-    day: date
-    model: str
-    calls: int
-    failed: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-
 class UsageLedger(Protocol):
     """Where usage rows go and how they are summed (PostgreSQL in every deployment)."""
 
@@ -59,4 +48,4 @@ class UsageLedger(Protocol):
 
     async def spent_since(self, since: datetime) -> float: ...
 
-    async def by_day_and_model(self, first: date, last: date) -> list[DayModelCost]: ...
+    async def daily(self, first: date, last: date) -> list[DailyUsage]: ...
