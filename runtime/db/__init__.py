@@ -8,6 +8,7 @@ from runtime.db.database import Database, Embedding, safe_url
 from runtime.db.embedded import EmbeddedPostgres, ServerAddress
 from runtime.db.errors import (
     DatabaseError,
+    DatabaseUnavailable,
     EmbeddedServerError,
     EmbeddingDimensionError,
     MigrationError,
@@ -18,6 +19,7 @@ from runtime.db.migrate import Migration, discover_migrations, migrate
 __all__ = [
     "Database",
     "DatabaseError",
+    "DatabaseUnavailable",
     "EmbeddedPostgres",
     "EmbeddedServerError",
     "Embedding",

@@ -7,6 +7,7 @@ adapter's own ``register_vector_async`` runs four queries per connection).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
@@ -14,14 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
+import psycopg
 from pgvector import Vector
 from pgvector.psycopg.vector import register_vector_info
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg.types import TypeInfo
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
-from runtime.db.errors import EmbeddingDimensionError
+from runtime.db.errors import DatabaseUnavailable, EmbeddingDimensionError
 from runtime.db.migrate import migrate
 
 __all__ = ["Database", "Embedding", "safe_url"]
@@ -97,10 +99,35 @@ class Database:
         await self.close()
 
     @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection[TupleRow]]:
-        """A pooled connection; the block is one transaction, committed when it ends."""
-        async with self.pool.connection() as conn:
-            yield conn
+    async def connection(
+        self, wait: float | None = None
+    ) -> AsyncIterator[AsyncConnection[TupleRow]]:
+        """A pooled connection; the block is one transaction, committed when it ends.
+
+        ``wait`` bounds the wait for a free connection (default: the pool's timeout).
+
+        Raises:
+            DatabaseUnavailable: no connection within ``wait``, or the server dropped it.
+        """
+        try:
+            async with self.pool.connection(timeout=wait) as conn:
+                try:
+                    yield conn
+                except psycopg.OperationalError as exc:
+                    if conn.broken or conn.closed:
+                        raise DatabaseUnavailable(f"lost the database connection: {exc}") from exc
+                    raise
+        except (PoolTimeout, PoolClosed) as exc:
+            raise DatabaseUnavailable(f"no database connection available: {exc}") from exc
+
+    async def ping(self, wait: float = 1.0) -> bool:
+        """True if the database answers a trivial query within about ``wait`` seconds."""
+        try:
+            async with asyncio.timeout(wait), self.connection(wait=wait) as conn:
+                await conn.execute("SELECT 1")
+        except (psycopg.Error, TimeoutError):
+            return False
+        return True
 
     def vector(self, embedding: Embedding) -> Vector:
         """``embedding`` as a pgvector value, checked against the schema's dimension.

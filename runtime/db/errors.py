@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import psycopg
+
 __all__ = [
     "DatabaseError",
+    "DatabaseUnavailable",
     "EmbeddedServerError",
     "EmbeddingDimensionError",
     "MigrationError",
@@ -24,3 +27,11 @@ class MigrationError(DatabaseError):
 
 class EmbeddingDimensionError(DatabaseError, ValueError):
     """A vector's length differs from the dimension the database was created with."""
+
+
+class DatabaseUnavailable(DatabaseError, psycopg.OperationalError):
+    """The database cannot be reached now (no connection in time, or it dropped ours).
+
+    Retryable: a service answers 503 and tries again later. It is also a
+    ``psycopg.OperationalError``, so code that catches psycopg's errors still catches it.
+    """

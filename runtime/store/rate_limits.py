@@ -10,6 +10,7 @@ wait shorter.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
-from runtime.db import Database
+from runtime.db import Database, DatabaseUnavailable
 
 __all__ = ["RateDecision", "RateLimiter"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class RateDecision:
     allowed: bool
     retry_after: float = 0.0
     remaining: int = 0
+    degraded: bool = False  # allowed without counting: the database could not be reached
 
     @property
     def retry_after_header(self) -> str:
@@ -46,11 +50,20 @@ class RateLimiter:
         *,
         limit: int,
         window: float = 60.0,
+        fail_open: bool = True,
+        db_wait: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``fail_open``: while the database cannot be reached (within ``db_wait``), let
+        requests through uncounted (``degraded``) rather than fail them; the limit protects
+        upstreams, it is not access control. With ``fail_open=False`` the error is raised.
+        """
         if limit < 1 or window <= 0:
             raise ValueError(f"need limit >= 1 and window > 0, got {limit} per {window}s")
         self._db = db
+        self._fail_open = fail_open
+        self._db_wait = db_wait
+        self._warned_at: float | None = None
         self.limit = limit
         self.window = window
         self._clock = clock
@@ -58,14 +71,29 @@ class RateLimiter:
         self._next_prune = clock() + window
 
     async def hit(self, client: str) -> RateDecision:
-        """Count one request by ``client`` if it fits the limit; never counts a refused one."""
+        """Count one request by ``client`` if it fits the limit; never counts a refused one.
+
+        Raises:
+            DatabaseUnavailable: only with ``fail_open=False``.
+        """
         now = self._clock()
         until = self._blocked_until.get(client)
         if until is not None:
             if now < until:
                 return RateDecision(False, until - now)
             del self._blocked_until[client]
-        async with self._db.connection() as conn:
+        try:
+            return await self._count(client, now)
+        except DatabaseUnavailable as exc:
+            if not self._fail_open:
+                raise
+            if self._warned_at is None or now - self._warned_at >= self.window:
+                self._warned_at = now
+                log.warning("rate limits not enforced: %s", exc)
+            return RateDecision(True, degraded=True)
+
+    async def _count(self, client: str, now: float) -> RateDecision:
+        async with self._db.connection(wait=self._db_wait) as conn:
             cur = await conn.execute(
                 "SELECT allowed, retry_after, remaining FROM mcpfleet_rate_limit_hit(%s, %s, %s)",
                 (client, self.limit, self.window),

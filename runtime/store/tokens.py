@@ -130,9 +130,13 @@ class TokenStore:
         *,
         cache_ttl: float = 5.0,
         cache_size: int = 10_000,
+        db_wait: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``db_wait`` bounds how long a check of an uncached token waits for the database
+        (cached tokens never wait: they keep working while the database is down)."""
         self._db = db
+        self._db_wait = db_wait
         self._ttl = cache_ttl
         self._size = cache_size
         self._clock = clock
@@ -188,6 +192,7 @@ class TokenStore:
 
         Raises:
             TokenMissing, TokenInvalid, TokenExpired, TokenRevoked: with a client-safe reason.
+            DatabaseUnavailable: the token is not cached and the database cannot be reached.
         """
         if not token:
             raise TokenMissing("no bearer token")
@@ -256,7 +261,7 @@ class TokenStore:
             self._cache.popitem(last=False)
 
     async def _lookup(self, digest: bytes) -> Principal:
-        async with self._db.connection() as conn:
+        async with self._db.connection(wait=self._db_wait) as conn:
             cur = await conn.execute(
                 "UPDATE api_tokens SET last_used_at = now() "
                 "WHERE token_hash = %s AND revoked_at IS NULL "
