@@ -1,0 +1,65 @@
+"""`mcpfleet render` and `mcpfleet plan`, as a newcomer runs them with no cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mcpfleet.cli import app
+
+from ..catalog.conftest import SHIPPED
+
+runner = CliRunner()
+
+
+def test_render_writes_every_object_grouped_by_component(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", "--out", str(out), "--catalog", str(SHIPPED)])
+    assert result.exit_code == 0, result.output
+    assert "wrote 118 objects in 22 component directories" in result.output
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
+    assert len(files) == 118
+    assert "gateway/service-mcpfleet-gateway.yaml" in files
+    assert "server-opnsense/mcpserver-mcp-opnsense.yaml" in files
+    assert "operators/helmrelease-toolhive-operator.yaml" in files
+    gateway = (out / "gateway" / "service-mcpfleet-gateway.yaml").read_text()
+    assert "lbipam.cilium.io/ips: 10.30.0.91" in gateway
+
+
+def test_render_replaces_its_own_output_but_refuses_other_directories(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["render", "--out", str(out), "--catalog", str(SHIPPED), "--no-validate"]
+    assert runner.invoke(app, args).exit_code == 0
+    (out / "gateway" / "stale.yaml").write_text("kind: Stale\n")
+    assert runner.invoke(app, args).exit_code == 0
+    assert not (out / "gateway" / "stale.yaml").exists()
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    refused = runner.invoke(app, ["render", "--out", str(precious), "--catalog", str(SHIPPED)])
+    assert refused.exit_code == 2
+    assert "was not written by `mcpfleet render`" in " ".join(refused.output.split())
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_render_of_a_broken_catalog_lists_the_problems_and_writes_nothing(
+    broken_catalog: Callable[[str], Path], tmp_path: Path
+) -> None:
+    directory = broken_catalog("many-problems-in-one-run")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["render", "--out", str(out), "--catalog", str(directory)])
+    assert result.exit_code == 1
+    assert "unknown field `imag`" in result.output
+    assert not out.exists()
+
+
+def test_plan_summarises_components_and_lists_prerequisites_and_warnings() -> None:
+    result = runner.invoke(app, ["plan", "--catalog", str(SHIPPED)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "118 resources in 22 components" in result.output
+    assert "server-kubernetes-prod" in result.output
+    assert "ClusterRole, ClusterRoleBinding, Deployment" in result.output
+    assert "prerequisite: Cilium with LB-IPAM" in result.output
+    assert "baseUrl host `ollama.mcp-system.svc`" in " ".join(result.output.split())
