@@ -83,13 +83,16 @@ class Triage:
         allowed: Collection[str] | None = None,
         vector_scores: Mapping[str, float] | None = None,
         vector: np.ndarray | None = None,
+        k: int | None = None,
     ) -> Decision:
         """Decide for ``text``; see :meth:`decide_vector` for the parameters."""
         started = time.perf_counter()
         if vector is None:
             vector = (await self.embedder.embed([text]))[0]
         embedded = time.perf_counter()
-        decision = self.decide_vector(text, vector, allowed=allowed, vector_scores=vector_scores)
+        decision = self.decide_vector(
+            text, vector, allowed=allowed, vector_scores=vector_scores, k=k
+        )
         timings = dict(decision.timings)
         timings["embedMs"] = (embedded - started) * 1000
         if self.llm is not None and decision.candidates:
@@ -111,6 +114,7 @@ class Triage:
         *,
         allowed: Collection[str] | None = None,
         vector_scores: Mapping[str, float] | None = None,
+        k: int | None = None,
     ) -> Decision:
         """The deterministic decision for an already embedded question.
 
@@ -120,7 +124,7 @@ class Triage:
         started = time.perf_counter()
         query = self.index.prepare(text, vector)
         candidates = self.index.rank(
-            query, self.candidates, vector_scores=vector_scores, allowed=allowed
+            query, k or self.candidates, vector_scores=vector_scores, allowed=allowed
         )
         retrieved = time.perf_counter()
         evidence = candidates[0].score if candidates else 0.0

@@ -64,8 +64,7 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
     Route.DIRECT: [
         re.compile(p, re.I)
         for p in (
-            r"^(what|whats|what's) (is|are|does|do) (an?|the)? ?\w+( \w+)?\??$",
-            r"^(what|whats|what's) (is|are) (an?|the) ",
+            r"^(what|whats|what's) (is|are) (an?|the)? ?\w+( \w+)?\??$",
             r"^what does .* mean\??$",
             r"^(explain|define) (what|the|an?) ",
             r"\b(difference|differences) between\b",
@@ -78,12 +77,21 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
 }
 
 
+#: "what is a/an ...", "what are ...s": asking what a kind of thing is, not about an instance.
+_DEFINITION = re.compile(
+    r"^(what|whats|what's) (is|are) an? |^what does .+ (mean|stand for)|^(define|explain) "
+    r"(what )?an? |^was (ist|sind) (ein|eine)\b|^qu[eé] (es|son) (un|una)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class RouteWeights:
     """Defaults measured on our own operator queries (docs/triage.md)."""
 
     neighbours: int = 3
     cue: float = 0.12
+    definition: float = 0.15
     tool_evidence: float = 0.5
     tool_floor: float = 0.35  # tool evidence below this counts as none
     entity: float = 0.05  # the query names a concrete value (IP, MAC, VM id, ...)
@@ -131,6 +139,8 @@ class RouteClassifier:
         for route, patterns in _CUES.items():
             if any(p.search(text) for p in patterns):
                 out[route] = out.get(route, 0.0) + w.cue
+        if _DEFINITION.search(text):
+            out[Route.DIRECT] = out.get(Route.DIRECT, 0.0) + w.definition
         evidence = max(0.0, tool_evidence - w.tool_floor)
         out[Route.TOOL] = out.get(Route.TOOL, 0.0) + w.tool_evidence * evidence
         if names_value:

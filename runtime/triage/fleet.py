@@ -1,0 +1,132 @@
+"""The live fleet's tool index: registry → pgvector tool index → in-memory decision engine.
+
+``refresh`` reads the registry (``mcp_servers``, where the gateway writes each server's
+``tools/list``), syncs ``tool_index`` (embedding only changed tools) and swaps in a new
+engine when anything changed; ``run`` does that on an interval so servers coming, going
+or changing their tool lists reach triage without a restart. Decisions take the vector
+side from pgvector (HNSW) and the keyword side from memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Collection
+
+import numpy as np
+
+from runtime.db import Database
+from runtime.store import ServerRegistry
+from runtime.triage.decision import Decision
+from runtime.triage.embedding import Embedder
+from runtime.triage.engine import LlmDecider, Triage
+from runtime.triage.retrieval import ToolIndex, Weights, index_documents, server_text
+from runtime.triage.routing import RouteClassifier
+from runtime.triage.tool_store import SyncReport, ToolVectorStore
+from runtime.triage.toolset import ServerTools
+
+__all__ = ["FleetIndex"]
+
+log = logging.getLogger(__name__)
+
+#: How many tools each side (vector, keyword) proposes before the hybrid ranking.
+POOL = 64
+
+
+class FleetIndex:
+    """Holds the current engine; safe to read while a refresh builds the next one."""
+
+    def __init__(
+        self,
+        db: Database,
+        embedder: Embedder,
+        classifier: RouteClassifier,
+        *,
+        llm: LlmDecider | None = None,
+        weights: Weights | None = None,
+    ) -> None:
+        self.db = db
+        self.embedder = embedder
+        self.classifier = classifier
+        self.llm = llm
+        self.weights = weights or Weights()
+        self.store = ToolVectorStore(db, embedder.name)
+        self.registry = ServerRegistry(db)
+        self._fingerprint: str | None = None
+        self._lock = asyncio.Lock()
+        self.triage = Triage(
+            embedder=embedder,
+            index=ToolIndex([], np.zeros((0, embedder.dimension), dtype=np.float32)),
+            classifier=classifier,
+            llm=llm,
+        )
+
+    async def servers(self) -> list[ServerTools]:
+        """Every registered server that lists tools, as triage sees it."""
+        return [
+            ServerTools(name=r.name, tools=r.tools, description=r.description)
+            for r in sorted(await self.registry.list_servers(), key=lambda r: r.name)
+            if r.tools
+        ]
+
+    async def refresh(self) -> SyncReport | None:
+        """Sync with the registry; returns what changed, or None when nothing did."""
+        async with self._lock:
+            servers = await self.servers()
+            documents = index_documents(servers)
+            fingerprint = hashlib.sha256(
+                "|".join([d.digest for d in documents] + [server_text(s) for s in servers]).encode()
+            ).hexdigest()
+            if fingerprint == self._fingerprint:
+                return None
+            report = await self.store.sync(documents, self.embedder)
+            server_vectors = (
+                await self.embedder.embed([server_text(s) for s in servers])
+                if servers
+                else np.zeros((0, self.embedder.dimension), dtype=np.float32)
+            )
+            index = ToolIndex(servers, server_vectors, tool_vectors=None, weights=self.weights)
+            self.triage = Triage(
+                embedder=self.embedder, index=index, classifier=self.classifier, llm=self.llm
+            )
+            self._fingerprint = fingerprint
+            log.info(
+                "tool index: %d servers, %d tools (%d embedded, %d removed)",
+                len(servers),
+                len(documents),
+                report.embedded,
+                report.removed,
+            )
+            return report
+
+    async def run(self, interval: float) -> None:
+        """Refresh every ``interval`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.refresh()
+
+    async def decide(
+        self,
+        text: str,
+        vector: np.ndarray,
+        *,
+        servers: Collection[str] | None = None,
+        k: int | None = None,
+    ) -> Decision:
+        """Decide with pgvector's nearest tools plus the keyword side's best, over ``servers``."""
+        triage = self.triage
+        index = triage.index
+        allowed = (
+            None if servers is None else {d.key for d in index.documents if d.server in servers}
+        )
+        query = index.prepare(text, vector)
+        lexical = [index.documents[i].key for i in index.lexical_top(query, POOL)]
+        if allowed is not None:
+            lexical = [k for k in lexical if k in allowed]
+        vector_scores = (
+            await self.store.near(vector, POOL, also=lexical, servers=servers) if len(index) else {}
+        )
+        return await triage.decide(
+            text, vector=vector, vector_scores=vector_scores, allowed=allowed, k=k
+        )
