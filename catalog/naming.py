@@ -22,7 +22,6 @@ __all__ = [
     "CATALOG_ENV",
     "CATALOG_MOUNT",
     "DATABASE_URL_ENV",
-    "HEALTH_PATH",
     "HTTP_PORT_NAME",
     "KUBECONFIG_PATH",
     "METRICS_PATH",
@@ -36,6 +35,7 @@ __all__ = [
     "database_resource_name",
     "discovery_annotations",
     "gateway_metrics_service_name",
+    "health_path",
     "labels",
     "runtime_port",
     "runtime_resource_name",
@@ -66,8 +66,6 @@ RUNTIME_SERVICES: tuple[RuntimeService, ...] = (
 
 HTTP_PORT_NAME = "http"
 METRICS_PORT_NAME = "metrics"
-HEALTH_PATH = "/healthz"
-"""Every runtime service answers here, unauthenticated, for the kubelet's probes."""
 METRICS_PATH = "/metrics"
 CATALOG_CONFIGMAP = f"{PART_OF}-catalog"
 CATALOG_MOUNT = "/etc/mcpfleet/catalog"
@@ -112,6 +110,11 @@ def runtime_url(service: RuntimeService, platform: Platform) -> str:
         host = service_host(database_host(platform), platform.namespace.name)
         return f"postgresql://{host}:{_POSTGRES_PORT}/{platform.database.name}"
     return f"http://{host}:{runtime_port(service, platform)}"
+
+
+def health_path(service: RuntimeService) -> str:
+    """Where a runtime service answers the kubelet's probes, unauthenticated."""
+    return "/healthz" if service == "discovery" else "/api/v1/health"
 
 
 def gateway_metrics_service_name() -> str:

@@ -54,6 +54,12 @@ def l2_announcement_policy(platform: Platform) -> Manifest:
     }
 
 
+def _public_url(platform: Platform) -> tuple[str, ...]:
+    """The external URL the gateway advertises (OAuth resource metadata) when it has one."""
+    traefik = platform.ingress.traefik
+    return ("--public-url", f"https://{traefik.host}") if traefik.enabled else ()
+
+
 @dataclass(frozen=True)
 class GatewayArgs:
     platform: Platform
@@ -99,6 +105,7 @@ class Gateway(pulumi.ComponentResource):
                     resources=gateway.resources,
                     catalog=args.catalog_mount,
                     database_secret=args.database_secret,
+                    extra_args=_public_url(platform),
                 ),
                 service_type="LoadBalancer",
                 service_annotations={LB_IPS_ANNOTATION: str(lb.gateway_ip)},

@@ -15,9 +15,9 @@ from catalog.naming import (
     CATALOG_ENV,
     CATALOG_MOUNT,
     DATABASE_URL_ENV,
-    HEALTH_PATH,
     HTTP_PORT_NAME,
     RuntimeService,
+    health_path,
     labels,
     runtime_port,
     runtime_resource_name,
@@ -30,6 +30,8 @@ from components.pods import container, env_from_secret, pod_spec, scratch_volume
 __all__ = ["CatalogMount", "RuntimeWorkload", "runtime_deployment", "runtime_service"]
 
 DATABASE_URL_KEY = "DATABASE_URL"
+DATA_DIR_ENV = "MCPFLEET_DATA_DIR"
+"""Runtime scratch (audit spill files) on the pod's ``/tmp`` emptyDir: the root is read-only."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class RuntimeWorkload:
     catalog: CatalogMount
     database_secret: str
     env: Sequence[Manifest] = field(default_factory=tuple)
+    extra_args: Sequence[str] = field(default_factory=tuple)
     service_account: str | None = None
     automount_token: bool = False
 
@@ -61,17 +64,18 @@ def runtime_deployment(platform: Platform, workload: RuntimeWorkload) -> Manifes
         env_from_secret(DATABASE_URL_ENV, workload.database_secret, DATABASE_URL_KEY),
         {"name": CATALOG_ENV, "value": CATALOG_MOUNT},
         {"name": "HOME", "value": "/tmp"},
+        {"name": DATA_DIR_ENV, "value": "/tmp/mcpfleet"},
         *workload.env,
     ]
     app = container(
         "app",
         platform.images.runtime,
-        args=["serve", workload.service],
+        args=["serve", workload.service, "--host", "0.0.0.0", *workload.extra_args],
         env=env,
         ports={HTTP_PORT_NAME: runtime_port(workload.service, platform)},
         resources=workload.resources,
         volume_mounts=[catalog_mount(), {"name": "tmp", "mountPath": "/tmp"}],
-        probe_path=HEALTH_PATH,
+        probe_path=health_path(workload.service),
         probe_port=HTTP_PORT_NAME,
     )
     return {

@@ -7,6 +7,7 @@ from catalog.naming import (
     CATALOG_ENV,
     CATALOG_MOUNT,
     DATABASE_URL_ENV,
+    health_path,
     secret_resource_name,
     server_resource_name,
 )
@@ -156,7 +157,8 @@ def test_runtime_pods_read_the_database_url_from_its_secret_and_mount_the_catalo
     for name in ("mcpfleet-gateway", "mcpfleet-triage", "mcpfleet-router", "mcpfleet-discovery"):
         pod = fleet.find("Deployment", name).manifest["spec"]["template"]["spec"]
         app = pod["containers"][0]
-        assert app["args"] == ["serve", name.removeprefix("mcpfleet-")]
+        service = name.removeprefix("mcpfleet-")
+        assert app["args"][:4] == ["serve", service, "--host", "0.0.0.0"]
         env = {e["name"]: e for e in app["env"]}
         assert env[DATABASE_URL_ENV]["valueFrom"]["secretKeyRef"] == {
             "name": secret_resource_name("database"),
@@ -165,6 +167,9 @@ def test_runtime_pods_read_the_database_url_from_its_secret_and_mount_the_catalo
         assert env[CATALOG_ENV]["value"] == CATALOG_MOUNT
         mounts = {m["mountPath"] for m in app["volumeMounts"]}
         assert CATALOG_MOUNT in mounts
+        assert app["readinessProbe"]["httpGet"]["path"] == health_path(service)  # type: ignore[arg-type]
+    gateway = fleet.find("Deployment", "mcpfleet-gateway").manifest["spec"]["template"]["spec"]
+    assert gateway["containers"][0]["args"][4:] == ["--public-url", "https://mcp.shreck.io"]
 
 
 def test_workload_resources_are_the_catalogs(fleet: Rendering, shipped: Catalog) -> None:

@@ -43,5 +43,5 @@ def test_the_gateway_runs_the_catalog_replicas_with_health_probes(shipped: Catal
     spec = _render(shipped).find("Deployment", "mcpfleet-gateway").manifest["spec"]
     assert spec["replicas"] == 2
     app = spec["template"]["spec"]["containers"][0]
-    assert app["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert app["readinessProbe"]["httpGet"] == {"path": "/api/v1/health", "port": "http"}
     assert app["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
