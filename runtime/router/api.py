@@ -114,6 +114,7 @@ class BudgetOut(BaseModel):
     alert_threshold: float
     alerting: bool
     exhausted: bool
+    known: bool = Field(description="False while today's spend cannot be read (routes locally).")
     when_exhausted: str
 
     @classmethod
@@ -126,6 +127,7 @@ class BudgetOut(BaseModel):
             alert_threshold=state.alert_threshold,
             alerting=state.alerting,
             exhausted=state.exhausted,
+            known=state.known,
             when_exhausted=state.when_exhausted,
         )
 
