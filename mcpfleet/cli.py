@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcpfleet.commands import catalog, render, serve, token, triage
+from mcpfleet.commands import catalog, propose, render, serve, token, triage
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ app.add_typer(render.app)  # `mcpfleet render` and `mcpfleet plan`
 app.add_typer(triage.app, name="triage")
 app.add_typer(serve.app, name="serve")
 app.add_typer(token.app, name="token")
+app.add_typer(propose.app)  # `mcpfleet propose`
 
 
 def main() -> None:

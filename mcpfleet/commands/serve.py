@@ -111,3 +111,37 @@ def router(
         port=port or catalog.platform.router.port,
         log_level=settings.log_level,
     )
+
+
+@app.command("discovery")
+def discovery(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    port: int | None = typer.Option(None, help="Port; default: the catalog's discovery.port."),
+    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    kubernetes: str | None = typer.Option(None, help="Watch Services: auto, on or off."),
+    endpoints_dir: Path | None = typer.Option(None, help="Directory of endpoint files."),
+    proposals: str | None = typer.Option(None, help="github, local or off (default: catalog)."),
+    git_repo: Path | None = typer.Option(None, help="local proposals: the git clone."),
+    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+) -> None:
+    """Discovery: watch Services and endpoint files, probe, registry API, proposals."""
+    from runtime.discovery.app import create_app as create_discovery_app
+    from runtime.discovery.config import DiscoveryConfig
+    from runtime.settings import Settings
+
+    settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
+    options = {"kubernetes": kubernetes, "endpoints_dir": endpoints_dir, "proposals": proposals,
+               "git_repo": git_repo}
+    try:
+        catalog = settings.loaded_catalog
+        config = DiscoveryConfig(**{k: v for k, v in options.items() if v is not None})
+    except CatalogError as exc:
+        print_problems(Console(stderr=True), exc.problems)
+        raise typer.Exit(1) from None
+    run_service(
+        create_discovery_app(settings, config),
+        host=host,
+        port=port or catalog.platform.discovery.port,
+        log_level=settings.log_level,
+    )

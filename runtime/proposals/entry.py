@@ -55,11 +55,16 @@ def build_entry(
     data: dict[str, Any] = {
         "name": endpoint.name,
         "description": _description(endpoint, instructions, server_name),
-        "tags": tags_from_capabilities(endpoint.capabilities),
-        "readOnly": all_read_only,
-        "readOnlyTools": [] if all_read_only else safe,
-        "tools": names,
     }
+    tags = tags_from_capabilities(endpoint.capabilities)
+    if tags:
+        data["tags"] = tags
+    if not all_read_only:  # the catalog's default claims read-only; say when it is not
+        data["readOnly"] = False
+        if safe:
+            data["readOnlyTools"] = safe
+    if names:
+        data["tools"] = names
     if endpoint.transport == "stdio":
         data |= _stdio(endpoint)
     elif endpoint.image and endpoint.kind in ("http", "cluster-api"):
