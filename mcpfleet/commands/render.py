@@ -10,16 +10,21 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from catalog import Catalog, check_catalog
-from components.checks import Finding, SchemaValidator, check_objects
-from components.operators import prerequisites
-from components.render import Rendering, render_catalog
 from mcpfleet.commands.catalog import print_problems
+
+if TYPE_CHECKING:
+    from components.checks import Finding
+    from components.render import Rendering
+
+# The compiler (Pulumi and pulumi-kubernetes) is imported inside the commands, so other
+# commands, e.g. `mcpfleet serve` in a runtime pod, start without loading it.
 
 __all__ = ["app", "plan", "plan_table", "render"]
 
@@ -38,6 +43,8 @@ def _load(directory: Path) -> Catalog:
 
 
 def _findings(rendering: Rendering, catalog: Catalog, err: Console) -> list[Finding]:
+    from components.checks import SchemaValidator, check_objects
+
     manifests = [o.manifest for o in rendering.kubernetes_objects]
     try:
         validator: SchemaValidator | None = SchemaValidator(
@@ -77,6 +84,8 @@ def render(
     validate: bool = typer.Option(True, help="Check every object's schema and pod security."),
 ) -> None:
     """Write every object the stack would create, one YAML file each, grouped by component."""
+    from components.render import render_catalog
+
     err = Console(stderr=True)
     catalog = _load(catalog_dir)
     rendering = render_catalog(catalog)
@@ -112,6 +121,9 @@ def plan(
     catalog_dir: Path = typer.Option(DEFAULT_CATALOG, "--catalog", "-c", help="Catalog directory."),
 ) -> None:
     """Summarise what the stack would create, with warnings and prerequisites."""
+    from components.operators import prerequisites
+    from components.render import render_catalog
+
     console = Console()
     catalog = _load(catalog_dir)
     rendering = render_catalog(catalog)
