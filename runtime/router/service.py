@@ -123,7 +123,7 @@ class ModelRouter:
                 name, provider, prompt, task_type, system, max_tokens, attempts
             )
             if completion is not None:
-                return Routed(completion, route, attempts, await self.budget.state())
+                return Routed(completion, route, attempts, self.budget.current())
         raise AllModelsFailed(attempts)
 
     async def _call(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
@@ -13,7 +13,9 @@ from fastapi import Depends, FastAPI, HTTPException
 
 from runtime.db import Database
 from runtime.router import AttemptStatus, create_app, install_router_api
+from runtime.router.api import TaskTypeName
 from runtime.router.ledger import PgUsageLedger
+from runtime.router.policy import TASK_TYPES
 from runtime.router.usage import UsageRow
 from runtime.settings import Settings
 from runtime.store.tokens import TokenStore
@@ -289,3 +291,7 @@ async def test_an_unexpected_failure_in_the_service_is_json_without_a_trace(
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal"
     assert "secret" not in response.text
+
+
+def test_the_api_offers_exactly_the_task_types_the_policy_knows() -> None:
+    assert set(get_args(TaskTypeName)) == set(TASK_TYPES)
