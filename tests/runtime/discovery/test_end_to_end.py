@@ -1,0 +1,88 @@
+"""The whole loop: annotate a Service → the registry holds the server's real tools → a
+proposal branch whose catalog validates → merge it → ``mcpfleet render`` deploys it.
+
+The Kubernetes API is ``fake_kubernetes`` (no cluster can run here) driven by the real
+client; the MCP server, PostgreSQL, git and the compiler (``mcpfleet render``, run as a
+command the way an operator or CI runs it) are real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from catalog import check_catalog
+from catalog.model import HttpServer
+from runtime.db import Database
+from runtime.discovery.records import Row
+from tests.runtime.discovery.fake_kubernetes import FakeCluster
+from tests.runtime.discovery.harness import (
+    api_client,
+    kubernetes_source,
+    mcp_service,
+    run_discovery,
+)
+from tests.runtime.discovery.mcp_peers import serve_http, tool_server
+from tests.runtime.discovery.waiting import eventually_async
+from tests.runtime.proposals.conftest import git
+
+
+async def test_an_annotated_service_ends_up_deployed_by_the_compiler(
+    db: Database, repo: Path, tmp_path: Path
+) -> None:
+    cluster = FakeCluster()
+    async with serve_http(tool_server("weather", ["forecast", "alerts"])) as url:
+        svc = mcp_service("mcp-weather", url)
+        cluster.apply(svc)
+        labels = svc["spec"]["selector"]
+        container = {"name": "mcp", "image": "ghcr.io/example/weather-mcp:1.0.0"}
+        cluster.pods.append(
+            {
+                "metadata": {"name": "weather-1", "namespace": "mcp-system", "labels": labels},
+                "spec": {"containers": [container]},
+            }
+        )
+        with api_client(cluster) as api:
+            async with run_discovery(
+                db, [kubernetes_source(api)], catalog_dir=repo / "catalog", repo=repo
+            ) as running:
+
+                async def proposed() -> Row | None:
+                    row = await running.records.get("weather")
+                    return row if row and "proposal" in row.discovery else None
+
+                row = await eventually_async(proposed, what="registry row and proposal")
+
+    # 1. the registry holds what the server really lists
+    assert row.health == "healthy"
+    assert sorted(t["name"] for t in row.tools) == ["alerts", "forecast"]
+    assert row.discovery["proposal"]["status"] == "opened"
+
+    # 2. the proposal branch's catalog validates as a whole
+    review = tmp_path / "review"
+    git(repo, "worktree", "add", "-q", str(review), "discovery/add-weather")
+    catalog, problems = check_catalog(review / "catalog")
+    assert problems == [], problems
+    assert catalog is not None
+    entry = catalog.server("weather")
+    assert isinstance(entry, HttpServer)
+    assert entry.image == "ghcr.io/example/weather-mcp:1.0.0"
+    assert entry.tools == ["alerts", "forecast"]
+
+    # 3. merged, the compiler deploys it
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge the proposal", "discovery/add-weather")
+    out = tmp_path / "rendered"
+    mcpfleet = str(Path(sys.executable).parent / "mcpfleet")
+    render = [mcpfleet, "render", "--out", str(out), "--catalog", str(repo / "catalog")]
+    result = await asyncio.to_thread(subprocess.run, render, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = {p.relative_to(out).as_posix() for p in out.rglob("*.yaml")}
+    deployments = [p for p in rendered if p.startswith("server-weather/deployment-")]
+    assert deployments, sorted(rendered)
+    deployment = YAML(typ="safe").load((out / deployments[0]).read_text())
+    images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
+    assert "ghcr.io/example/weather-mcp:1.0.0" in images
