@@ -60,7 +60,7 @@ class OllamaEmbedder:
             response = await self.client.embed(model=self.model, input=list(texts))
         except ollama.ResponseError as exc:
             raise EmbeddingError(f"ollama refused to embed with {self.model}: {exc.error}") from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ConnectionError) as exc:  # the client raises both
             raise EmbeddingError(f"cannot reach ollama ({type(exc).__name__})") from exc
         return _matrix(response.embeddings, len(texts), self.dimension, "ollama")
 

@@ -25,8 +25,9 @@ from catalog import load_catalog
 from runtime.contracts import Completion, ToolOutcome
 from runtime.db import Database
 from runtime.store import AppContexts, QueryHistory, ServerRegistry
+from runtime.triage.api import create_triage, install_error_handler
 from runtime.triage.embedding import MiniLMEmbedder
-from runtime.triage.service import TriageService, create_triage, install_error_handler, open_triage
+from runtime.triage.service import TriageService, open_triage
 from runtime.triage.toolset import load_tool_dir
 from tests.runtime.triage.fake_ollama import FakeOllama, serve_fake_ollama
 
