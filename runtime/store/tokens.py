@@ -262,6 +262,8 @@ class TokenStore:
 
     async def _lookup(self, digest: bytes) -> Principal:
         async with self._db.connection(wait=self._db_wait) as conn:
+            # last_used_at is informational: do not wait for a WAL flush to record it.
+            await conn.execute("SET LOCAL synchronous_commit = off")
             cur = await conn.execute(
                 "UPDATE api_tokens SET last_used_at = now() "
                 "WHERE token_hash = %s AND revoked_at IS NULL "
