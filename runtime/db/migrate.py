@@ -77,9 +77,7 @@ def discover_migrations(directory: Path | None = None) -> list[Migration]:
             continue
         match = _FILE_NAME.match(entry.name)
         if match is None:
-            raise MigrationError(
-                f"migration file {entry.name!r} must be named NNN_lower_snake.sql"
-            )
+            raise MigrationError(f"migration file {entry.name!r} must be named NNN_lower_snake.sql")
         version = int(match["version"])
         if version in found:
             raise MigrationError(

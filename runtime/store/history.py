@@ -88,8 +88,19 @@ class QueryHistory:
                 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 RETURNING id
                 """,
-                (query, vector, route, model, list(servers), client, latency_ms,
-                 input_tokens, output_tokens, cost_usd, answer),
+                (
+                    query,
+                    vector,
+                    route,
+                    model,
+                    list(servers),
+                    client,
+                    latency_ms,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                    answer,
+                ),
             )
             row = await cur.fetchone()
         assert row is not None

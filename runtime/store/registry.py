@@ -39,7 +39,9 @@ class Drift:
     @property
     def drifted(self) -> bool:
         return bool(
-            self.tools_added or self.tools_removed or self.endpoints_changed
+            self.tools_added
+            or self.tools_removed
+            or self.endpoints_changed
             or self.transport_changed
         )
 
@@ -222,8 +224,21 @@ class ServerRegistry:
 
 
 def _record(row: tuple[Any, ...]) -> ServerRecord:
-    (name, kind, transport, endpoints, source, in_catalog, description, health, last_error,
-     last_seen, tools, drift, updated_at) = row
+    (
+        name,
+        kind,
+        transport,
+        endpoints,
+        source,
+        in_catalog,
+        description,
+        health,
+        last_error,
+        last_seen,
+        tools,
+        drift,
+        updated_at,
+    ) = row
     return ServerRecord(
         name=name,
         kind=kind,

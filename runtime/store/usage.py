@@ -54,8 +54,18 @@ class ModelUsage:
                      latency_ms, status, error)
                 VALUES (coalesce(%s, now()), %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 """,
-                (at, model, provider, task_type, input_tokens, output_tokens, cost_usd,
-                 latency_ms, status, error),
+                (
+                    at,
+                    model,
+                    provider,
+                    task_type,
+                    input_tokens,
+                    output_tokens,
+                    cost_usd,
+                    latency_ms,
+                    status,
+                    error,
+                ),
             )
 
     async def spent_since(self, since: datetime) -> float:

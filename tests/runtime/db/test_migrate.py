@@ -72,8 +72,14 @@ async def test_two_processes_starting_together_both_succeed(
     )
     processes = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-c", script, url, str(migrations),
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+            sys.executable,
+            "-c",
+            script,
+            url,
+            str(migrations),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=REPO,
         )
         for _ in range(2)
     ]

@@ -105,8 +105,13 @@ async def test_nul_characters_do_not_poison_a_batch(db: Database, tmp_path: Path
     writer = AuditWriter(db, spill_dir=tmp_path, keep_argument_values=True)
     await writer.start()
     writer.record(
-        client="c\x00", server="s", tool="t", status="error", latency_ms=1,
-        arguments={"q": "a\x00b"}, error="bad\x00byte",
+        client="c\x00",
+        server="s",
+        tool="t",
+        status="error",
+        latency_ms=1,
+        arguments={"q": "a\x00b"},
+        error="bad\x00byte",
     )
     _record_calls(writer, 3)
     await writer.aclose()

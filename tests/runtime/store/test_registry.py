@@ -31,8 +31,12 @@ async def test_a_server_dropped_from_the_catalog_stays_but_is_marked_so(db: Data
     catalog = load_catalog(SHIPPED_CATALOG)
     registry = ServerRegistry(db)
     await registry.upsert(
-        "retired", kind="http", transport="sse", endpoints=["http://old:8080/sse"],
-        source="catalog", in_catalog=True,
+        "retired",
+        kind="http",
+        transport="sse",
+        endpoints=["http://old:8080/sse"],
+        source="catalog",
+        in_catalog=True,
     )
     await registry.sync_catalog(catalog, endpoints=lambda s: [f"http://127.0.0.1/{s.name}"])
     retired = await registry.get("retired")
@@ -44,18 +48,31 @@ async def test_a_server_dropped_from_the_catalog_stays_but_is_marked_so(db: Data
 async def test_discovery_does_not_take_over_a_catalog_server(db: Database) -> None:
     registry = ServerRegistry(db)
     await registry.upsert(
-        "unifi", kind="stdio", transport="stdio", endpoints=["http://a/mcp"],
-        source="catalog", in_catalog=True,
+        "unifi",
+        kind="stdio",
+        transport="stdio",
+        endpoints=["http://a/mcp"],
+        source="catalog",
+        in_catalog=True,
     )
     found = await registry.upsert(
-        "unifi", kind="http", transport="streamable-http", endpoints=["http://b/mcp"],
-        source="discovery", in_catalog=True, description="seen live",
+        "unifi",
+        kind="http",
+        transport="streamable-http",
+        endpoints=["http://b/mcp"],
+        source="discovery",
+        in_catalog=True,
+        description="seen live",
     )
     assert found.source == "catalog"
     assert found.endpoints == ("http://b/mcp",) and found.description == "seen live"
     new = await registry.upsert(
-        "grafana-mcp", kind="http", transport="streamable-http", endpoints=["http://g/mcp"],
-        source="discovery", in_catalog=False,
+        "grafana-mcp",
+        kind="http",
+        transport="streamable-http",
+        endpoints=["http://g/mcp"],
+        source="discovery",
+        in_catalog=False,
     )
     assert (new.source, new.in_catalog) == ("discovery", False)
 
@@ -63,8 +80,12 @@ async def test_discovery_does_not_take_over_a_catalog_server(db: Database) -> No
 async def test_health_tools_and_drift_round_trip(db: Database) -> None:
     registry = ServerRegistry(db)
     await registry.upsert(
-        "everything", kind="http", transport="streamable-http", endpoints=["http://e/mcp"],
-        source="catalog", in_catalog=True,
+        "everything",
+        kind="http",
+        transport="streamable-http",
+        endpoints=["http://e/mcp"],
+        source="catalog",
+        in_catalog=True,
     )
     tools = [
         Tool(
@@ -86,7 +107,9 @@ async def test_health_tools_and_drift_round_trip(db: Database) -> None:
     down = await registry.get("everything")
     assert down is not None
     assert (down.health, down.last_error, down.last_seen) == (
-        "unhealthy", "connection refused", healthy.last_seen
+        "unhealthy",
+        "connection refused",
+        healthy.last_seen,
     )
     assert down.drift.drifted and down.drift.tools_added == ("add",)
     assert [r.name for r in await registry.list_servers(health="unhealthy")] == ["everything"]

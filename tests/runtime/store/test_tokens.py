@@ -144,9 +144,7 @@ async def test_listing_shows_live_tokens_without_secrets_and_revoked_on_request(
     await store.revoke("gone")
     await store.verify(kept.token)
     live = await store.list_tokens()
-    assert [(t.name, t.scopes, t.prefix) for t in live] == [
-        ("kept", ["unifi"], kept.token[:12])
-    ]
+    assert [(t.name, t.scopes, t.prefix) for t in live] == [("kept", ["unifi"], kept.token[:12])]
     assert live[0].last_used_at is not None
     everything = await store.list_tokens(include_revoked=True)
     assert [(t.name, t.revoked_at is not None) for t in everything] == [

@@ -22,8 +22,14 @@ async def test_usage_is_summed_per_utc_day_and_model(db: Database) -> None:
     ]
     for model, at, status, tin, tout, cost in calls:
         await usage.add(
-            model, provider="x", task_type="chat", status=status,
-            input_tokens=tin, output_tokens=tout, cost_usd=cost, at=at,
+            model,
+            provider="x",
+            task_type="chat",
+            status=status,
+            input_tokens=tin,
+            output_tokens=tout,
+            cost_usd=cost,
+            at=at,
         )
     first = await usage.daily(date(2026, 3, 1))
     assert first == [
@@ -32,7 +38,9 @@ async def test_usage_is_summed_per_utc_day_and_model(db: Database) -> None:
     ]
     both = await usage.daily(date(2026, 3, 1), date(2026, 3, 2))
     assert [(u.day.day, u.model) for u in both] == [
-        (1, "claude-sonnet"), (1, "gemini-flash"), (2, "gemini-flash")
+        (1, "claude-sonnet"),
+        (1, "gemini-flash"),
+        (2, "gemini-flash"),
     ]
     assert await usage.spent_since(day + timedelta(hours=3)) == pytest.approx(0.00301)
 
