@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
+import httpx
 import typer
+from fastapi import FastAPI
 from rich.console import Console
 from rich.table import Table
 
+from runtime.settings import Settings
 from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
 from runtime.triage.eval_run import default_tools_dir, load_fleet, predict, triage_for
 from runtime.triage.evaluation import EvalFileError, EvalReport, load_cases, score
 from runtime.triage.toolset import ToolFileError
 
-__all__ = ["app", "report_table"]
+__all__ = ["app", "report_table", "standalone_triage_app"]
 
 app = typer.Typer(help="Measure and inspect the triage layer.", no_args_is_help=True)
 
@@ -82,3 +86,25 @@ def report_table(report: EvalReport) -> Table:
     for server, s in sorted(report.per_server.items()):
         table.add_row(f"  {server} ({s.queries})", f"{_pct(s.top1)} / {_pct(s.top5)}")
     return table
+
+
+def standalone_triage_app(
+    settings: Settings, gateway_url: str | None, router_url: str | None, *, auth: bool
+) -> FastAPI:
+    """Triage on its own, calling tools through the gateway and escalating through the
+    router over HTTP (``MCPFLEET_TRIAGE_TOKEN`` authenticates triage to both)."""
+    from runtime.router import RouterClient
+    from runtime.triage.api import create_app
+    from runtime.triage.gateway_client import GatewayToolCaller
+
+    http = httpx.AsyncClient(timeout=60.0)
+    token = os.environ.get("MCPFLEET_TRIAGE_TOKEN")
+    app = create_app(
+        settings,
+        auth=auth,
+        tool_caller=GatewayToolCaller(gateway_url, http, token=token) if gateway_url else None,
+        completer=RouterClient(router_url, http, token=token) if router_url else None,
+        http=http,
+        closers=[http.aclose],
+    )
+    return app

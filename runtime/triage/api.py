@@ -8,7 +8,7 @@ service of its own that ``mcpfleet serve triage`` runs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -81,7 +81,13 @@ def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(TriageError, handle)
 
 
-def create_app(settings: Settings, *, auth: bool = True, **options: Any) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    auth: bool = True,
+    closers: Sequence[Callable[[], Awaitable[None]]] = (),
+    **options: Any,
+) -> FastAPI:
     """Triage as a service of its own: the REST routes and ``/api/v1/health``.
 
     With ``auth`` every triage route needs a bearer token from the shared token store;
@@ -96,7 +102,11 @@ def create_app(settings: Settings, *, auth: bool = True, **options: Any) -> Fast
         ):
             app.state.triage = service
             app.state.token_store = TokenStore(db, cache_ttl=settings.token_cache_ttl)
-            yield
+            try:
+                yield
+            finally:
+                for close in closers:
+                    await close()
 
     app = FastAPI(title="mcpfleet triage", version="0.1.0", lifespan=lifespan)
     install_error_handler(app)
