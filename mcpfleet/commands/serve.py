@@ -145,3 +145,34 @@ def discovery(
         port=port or catalog.platform.discovery.port,
         log_level=settings.log_level,
     )
+
+
+@app.command("triage")
+def triage(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    port: int | None = typer.Option(None, help="Port; default: the catalog's triage.port."),
+    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    gateway_url: str | None = typer.Option(None, help="Gateway for tool calls (its REST API)."),
+    router_url: str | None = typer.Option(None, help="Model router for escalations."),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
+    ),
+    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+) -> None:
+    """Triage: /api/v1/triage, /api/v1/embed, /api/v1/query (tokens: MCPFLEET_TRIAGE_TOKEN)."""
+    from mcpfleet.commands.triage import standalone_triage_app
+    from runtime.settings import Settings
+
+    settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
+    try:
+        catalog = settings.loaded_catalog
+    except CatalogError as exc:
+        print_problems(Console(stderr=True), exc.problems)
+        raise typer.Exit(1) from None
+    run_service(
+        standalone_triage_app(settings, gateway_url, router_url, auth=not no_auth),
+        host=host,
+        port=port or catalog.platform.triage.port,
+        log_level=settings.log_level,
+    )
