@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Completer", "Completion", "ToolCaller", "ToolOutcome"]
+__all__ = ["Completer", "Completion", "CompletionFailed", "ToolCaller", "ToolOutcome"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ class Completion:
     fallbacks_tried: list[str] = field(default_factory=list)
 
 
+class CompletionFailed(Exception):
+    """No model could answer (every model failed, or the router is unreachable).
+
+    Callers such as triage catch this without importing the router; ``str(exc)`` is safe to
+    show (no keys, no stack).
+    """
+
+
 class Completer(Protocol):
     """Answers a prompt with a model chosen by policy (implemented by the router)."""
 
@@ -54,4 +62,6 @@ class Completer(Protocol):
         task_type: str = "chat",
         system: str | None = None,
         max_tokens: int = 1024,
-    ) -> Completion: ...
+    ) -> Completion:
+        """Raises: CompletionFailed when no model could answer."""
+        ...

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from runtime.contracts import CompletionFailed
+
 __all__ = [
     "AllModelsFailed",
     "Attempt",
@@ -85,7 +87,7 @@ class ProviderError(RouterError):
         self.reason = reason
 
 
-class AllModelsFailed(RouterError):
+class AllModelsFailed(RouterError, CompletionFailed):
     """Every model in the chain failed or was skipped; ``attempts`` says why, in order."""
 
     status, code = 502, "all_models_failed"
@@ -99,7 +101,7 @@ class AllModelsFailed(RouterError):
         return {"attempts": [attempt.as_json() for attempt in self.attempts]}
 
 
-class RouterUnreachable(RouterError):
+class RouterUnreachable(RouterError, CompletionFailed):
     """The router service could not be asked (a client in another process)."""
 
     status, code = 502, "router_unreachable"
