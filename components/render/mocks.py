@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,21 @@ def install_mocks() -> _RecordingMonitor:
         return _monitor
 
 
+async def _settle() -> None:
+    """Wait for every registration and output, a whole wave at a time.
+
+    The SDK's own wait (``wait_for_rpcs``, which still runs after this) wakes once per
+    completed output and re-arms every pending one, which is quadratic in resources;
+    waiting for all of them at once keeps a 500-server render linear.
+    """
+    while True:
+        tracked = [*SETTINGS.outputs, *SETTINGS.rpc_manager.rpcs]
+        pending = [task for task in tracked if not task.done()]
+        if not pending:
+            return
+        await asyncio.wait(pending)
+
+
 def record(program: Callable[[], object]) -> Recording:
     """Run ``program`` (which creates resources) to completion; return what it registered.
 
@@ -153,8 +169,9 @@ def record(program: Callable[[], object]) -> Recording:
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
 
-    def run() -> None:
+    def run() -> Awaitable[None]:
         program()
+        return _settle()
 
     _sync_await(run_pulumi_func(run))
     return Recording(list(monitor.records), list(_warnings.messages))

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+import yaml
 
 from components.render.mocks import Recorded, Recording
 
@@ -20,6 +20,7 @@ __all__ = ["REDACTED", "RenderedObject", "Rendering"]
 REDACTED = "<redacted>"
 _HELM_TYPE = "kubernetes:helm.sh/v3:Release"
 _FIRST_KEYS = ("apiVersion", "kind", "metadata")
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -177,9 +178,6 @@ class Rendering:
 
     def write(self, out: Path) -> list[Path]:
         """One YAML file per object under ``out/<component>/``; secrets are redacted."""
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
         written: list[Path] = []
         used: set[Path] = set()
         for obj in self.objects:
@@ -196,7 +194,9 @@ class Rendering:
                     "# A Helm release that `pulumi up` installs (pulumi-kubernetes "
                     "helm.sh/v3 Release);\n# not a Kubernetes object itself.\n"
                 )
-            yaml.dump(obj.redacted(), buffer)
+            yaml.dump(
+                obj.redacted(), buffer, Dumper=_DUMPER, sort_keys=False, default_flow_style=False
+            )
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(buffer.getvalue(), encoding="utf-8")
             written.append(path)
