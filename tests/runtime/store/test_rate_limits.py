@@ -12,6 +12,16 @@ from runtime.db import Database
 from runtime.store import RateDecision, RateLimiter
 
 
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 async def second_pool(pg_url: str, embedding_dim: int) -> AsyncIterator[Database]:
     """A second, independent pool on the same database: another gateway replica."""
@@ -83,6 +93,43 @@ async def test_the_previous_windows_count_weighs_on_the_current_one(db: Database
     # the previous window still counts for (1 - elapsed) of its 10 requests
     assert allowed <= int(10 * elapsed) + 1
     assert allowed < 10
+
+
+async def test_a_busy_client_takes_permits_in_leases_not_one_round_trip_each(
+    db: Database,
+) -> None:
+    limiter = RateLimiter(db, limit=10_000, window=3600, max_lease=10)
+    decisions = [await limiter.hit("busy") for _ in range(200)]
+    assert all(d.allowed for d in decisions)
+    assert limiter.db_calls <= 25
+    async with db.connection() as conn:
+        cur = await conn.execute("SELECT count FROM rate_limit_windows WHERE client = 'busy'")
+        row = await cur.fetchone()
+    assert row is not None and 200 <= row[0] < 210  # at most one lease taken and unused
+
+
+async def test_leases_shrink_near_the_limit_so_replicas_still_share_it_exactly(
+    db: Database, second_pool: Database
+) -> None:
+    replica_a = RateLimiter(db, limit=50, window=3600, max_lease=10)
+    replica_b = RateLimiter(second_pool, limit=50, window=3600, max_lease=10)
+    served = 0
+    for i in range(200):
+        served += (await (replica_a if i % 3 else replica_b).hit("shared")).allowed
+    assert served == 50
+
+
+async def test_leased_permits_lapse_with_their_window(db: Database) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(db, limit=10_000, window=3600, max_lease=10, clock=clock)
+    await limiter.hit("c")
+    await limiter.hit("c")  # takes a lease of several permits
+    calls = limiter.db_calls
+    await limiter.hit("c")
+    assert limiter.db_calls == calls  # served from the lease
+    clock.now += 3600  # the window the permits belonged to is over
+    await limiter.hit("c")
+    assert limiter.db_calls == calls + 1
 
 
 def test_retry_after_header_rounds_up_to_whole_seconds() -> None:
