@@ -1,7 +1,9 @@
 """The discovery loop: sources report endpoints, each is probed, recorded and, when the
 catalog lacks it or it drifted, proposed.
 
-Per endpoint name there is at most one probe task. A changed endpoint (new fingerprint)
+Per endpoint name there is at most one probe task, and at most ``max_concurrent_probes``
+probes run at once (a relist of a large cluster must not open hundreds of connections
+together, and the first endpoints finish sooner). A changed endpoint (new fingerprint)
 cancels it and probes at once; a periodic relist re-probes healthy endpoints (tools can
 change without the Service changing) but leaves one in backoff alone and one that failed
 permanently waits for a change, as kopf treats temporary and permanent errors.
@@ -83,6 +85,7 @@ class Discovery:
         propose_drift: bool = False,
         probe_backoff: Backoff = Backoff(),
         proposal_backoff: Backoff = Backoff(first=5.0, cap=300.0),
+        max_concurrent_probes: int = 4,
     ) -> None:
         self._catalog = catalog
         self._sources = sources
@@ -93,6 +96,7 @@ class Discovery:
         self._propose_drift = propose_drift
         self._probe_backoff = probe_backoff
         self._proposal_backoff = proposal_backoff
+        self._probe_slots = asyncio.Semaphore(max_concurrent_probes)
         self._catalog_names = {s.name: s for s in catalog.servers}
         self._tracked: dict[str, _Tracked] = {}
         self._by_source: dict[str, set[str]] = {}
@@ -188,9 +192,10 @@ class Discovery:
         in_catalog = endpoint.name in self._catalog_names
         attempt = 0
         while True:
-            started = time.perf_counter()
             try:
-                result = await self._prober.probe(endpoint)
+                async with self._probe_slots:
+                    started = time.perf_counter()
+                    result = await self._prober.probe(endpoint)
             except ProbeError as error:
                 kind = "permanent" if error.permanent else "retryable"
                 self._metrics.probes.labels(kind).inc()

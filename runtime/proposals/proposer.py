@@ -9,14 +9,14 @@ branch, find a proposal branch's state and write to it. :class:`Proposer` decide
 * otherwise → open one.
 
 The entry is validated twice before anything is written: on its own by the catalog's
-schema (:func:`catalog.writer.render_server`) and inside a copy of the running catalog
-(:func:`catalog.check_catalog`), so cross-file rules (unique names, ports) hold too.
+schema (:func:`catalog.writer.render_server`) and against the running catalog's files
+(:class:`~runtime.proposals.validation.CatalogCheck`, the catalog's own cross-file rules:
+unique names, ports, secret paths).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,11 +25,12 @@ from typing import Any, Literal, Protocol
 
 from ruamel.yaml import YAML
 
-from catalog import CatalogError, check_catalog
+from catalog import CatalogError
 from catalog.model import ServerFile
 from catalog.writer import render_server
 from runtime.proposals.entry import AnyServer, entry_fingerprint
 from runtime.proposals.errors import PermanentProposalError
+from runtime.proposals.validation import CatalogCheck
 
 __all__ = [
     "LABELS",
@@ -115,7 +116,7 @@ class Proposer:
 
     def __init__(self, forge: Forge, *, catalog_dir: Path | None, repo_catalog: str = "catalog"):
         self._forge = forge
-        self._catalog_dir = catalog_dir
+        self._check = CatalogCheck(catalog_dir) if catalog_dir is not None else None
         self._repo_catalog = repo_catalog.strip("/")
 
     def propose(self, proposal: Proposal) -> Outcome:
@@ -148,27 +149,23 @@ class Proposer:
 
     def _render(self, proposal: Proposal, base_text: str | None) -> tuple[str, AnyServer]:
         """The file text (merged into the base file for updates) and the entry it holds."""
-        with tempfile.TemporaryDirectory(prefix="mcpfleet-proposal-") as tmp:
-            root = Path(tmp) / "catalog"
-            if self._catalog_dir is not None:
-                shutil.copytree(self._catalog_dir, root)
-            servers = root / "servers"
-            servers.mkdir(parents=True, exist_ok=True)
-            file = servers / f"{proposal.server.name}.yaml"
-            if base_text is not None:
-                file.write_text(base_text, encoding="utf-8")
-            try:
-                text = render_server(proposal.server, existing=file if base_text else None)
-                file.write_text(text, encoding="utf-8")
-                if self._catalog_dir is not None:
-                    _, problems = check_catalog(root)
-                    if problems:
-                        raise CatalogError(problems)
-            except CatalogError as exc:
-                raise PermanentProposalError(
-                    f"the entry for {proposal.server.name} does not validate:\n"
-                    + "\n".join(f"  {str(p).replace(tmp, '')}" for p in exc.problems)
-                ) from exc
+        name = proposal.server.name
+        try:
+            if base_text is None:
+                text = render_server(proposal.server)
+            else:
+                with tempfile.TemporaryDirectory(prefix="mcpfleet-proposal-") as tmp:
+                    existing = Path(tmp) / f"{name}.yaml"
+                    existing.write_text(base_text, encoding="utf-8")
+                    text = render_server(proposal.server, existing=existing)
+            problems = self._check.problems(name, text) if self._check else []
+            if problems:
+                raise CatalogError(problems)
+        except CatalogError as exc:
+            raise PermanentProposalError(
+                f"the entry for {name} does not validate:\n"
+                + "\n".join(f"  {p}" for p in exc.problems)
+            ) from exc
         return text, _parse(text)
 
 
