@@ -104,7 +104,11 @@ class Fleet(pulumi.ComponentResource):
         )
         Security(f"{name}-security", SecurityArgs(catalog, ns), child())
         runtime = child(secrets, config, database)
-        triage = Triage(f"{name}-triage", TriageArgs(catalog, ns, mount, database_secret), runtime)
+        triage = Triage(
+            f"{name}-triage",
+            TriageArgs(catalog, ns, mount, database_secret, index.secret_for_name("gateway")),
+            runtime,
+        )
         gateway = Gateway(
             f"{name}-gateway", GatewayArgs(platform, ns, mount, database_secret), runtime
         )

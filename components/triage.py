@@ -11,10 +11,16 @@ from catalog.model import Catalog, Resources
 from catalog.naming import runtime_resource_name, runtime_url
 from components.meta import child_options, object_meta
 from components.ollama import ollama_claim, ollama_deployment, ollama_service
+from components.pods import env_from_secret
 from components.services import RuntimeService, RuntimeServiceArgs
 from components.workload import CatalogMount, RuntimeWorkload
 
-__all__ = ["TRIAGE_RESOURCES", "Triage", "TriageArgs"]
+__all__ = ["TRIAGE_RESOURCES", "TRIAGE_TOKEN_KEY", "Triage", "TriageArgs"]
+
+TRIAGE_TOKEN_ENV = "MCPFLEET_TRIAGE_TOKEN"
+TRIAGE_TOKEN_KEY = "TRIAGE_TOKEN"
+"""Optional: a gateway token (``mcpfleet token create --name triage``) issued after the first
+deploy, so triage starts without it and authenticates once it is stored."""
 
 TRIAGE_RESOURCES = Resources(
     requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "1Gi"}
@@ -28,6 +34,8 @@ class TriageArgs:
     namespace: pulumi.Input[str]
     catalog_mount: CatalogMount
     database_secret: str
+    gateway_secret: str
+    """The gateway path's Secret; ``TRIAGE_TOKEN`` there is triage's gateway/router token."""
 
 
 class Triage(pulumi.ComponentResource):
@@ -69,7 +77,21 @@ class Triage(pulumi.ComponentResource):
                     resources=TRIAGE_RESOURCES,
                     catalog=args.catalog_mount,
                     database_secret=args.database_secret,
-                    env=[{"name": "OLLAMA_HOST", "value": runtime_url("ollama", platform)}],
+                    env=[
+                        {"name": "MCPFLEET_OLLAMA_URL", "value": runtime_url("ollama", platform)},
+                        env_from_secret(
+                            TRIAGE_TOKEN_ENV,
+                            args.gateway_secret,
+                            TRIAGE_TOKEN_KEY,
+                            optional=True,
+                        ),
+                    ],
+                    extra_args=(
+                        "--gateway-url",
+                        runtime_url("gateway", platform),
+                        "--router-url",
+                        runtime_url("router", platform),
+                    ),
                 ),
             ),
             opts=child_options(self),

@@ -13,7 +13,9 @@ from .conftest import render, with_platform
 
 def _render(catalog: Catalog) -> Rendering:
     mount = CatalogMount({"platform.yaml": ""}, "abc")
-    return render(lambda: Triage("triage", TriageArgs(catalog, "mcp-system", mount, "db-secret")))
+    return render(
+        lambda: Triage("triage", TriageArgs(catalog, "mcp-system", mount, "db-secret", "gw-secret"))
+    )
 
 
 def test_an_init_step_pulls_every_ollama_model_the_catalog_names(shipped: Catalog) -> None:
@@ -52,10 +54,18 @@ def test_the_triage_api_runs_the_runtime_image_and_knows_where_ollama_is(
     spec = rendering.find("Deployment", "mcpfleet-triage").manifest["spec"]
     app = spec["template"]["spec"]["containers"][0]
     assert app["image"] == "ghcr.io/shreck/mcpfleet-runtime:0.1.0"
-    assert {
-        "name": "OLLAMA_HOST",
-        "value": "http://mcpfleet-ollama.mcp-system.svc.cluster.local:11434",
-    } in app["env"]
+    env = {e["name"]: e for e in app["env"]}
+    assert env["MCPFLEET_OLLAMA_URL"]["value"] == (
+        "http://mcpfleet-ollama.mcp-system.svc.cluster.local:11434"
+    )
+    token = env["MCPFLEET_TRIAGE_TOKEN"]["valueFrom"]["secretKeyRef"]
+    assert token == {"name": "gw-secret", "key": "TRIAGE_TOKEN", "optional": True}
+    assert app["args"][4:] == [
+        "--gateway-url",
+        "http://mcpfleet-gateway.mcp-system.svc.cluster.local:8080",
+        "--router-url",
+        "http://mcpfleet-router.mcp-system.svc.cluster.local:8083",
+    ]
     assert spec["template"]["metadata"]["annotations"]["mcpfleet.io/catalog-checksum"] == "abc"
     service = rendering.find("Service", "mcpfleet-triage").manifest["spec"]
     assert service["ports"][0]["port"] == 8081
