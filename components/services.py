@@ -18,7 +18,7 @@ __all__ = ["DISCOVERY_RULES", "RuntimeService", "RuntimeServiceArgs"]
 DISCOVERY_RULES: tuple[Manifest, ...] = (
     {
         "apiGroups": [""],
-        "resources": ["services", "namespaces"],
+        "resources": ["services", "namespaces", "pods"],
         "verbs": ["get", "list", "watch"],
     },
     {
@@ -27,7 +27,8 @@ DISCOVERY_RULES: tuple[Manifest, ...] = (
         "verbs": ["get", "list", "watch"],
     },
 )
-"""Discovery watches annotated Services in every namespace and reads their endpoints."""
+"""Discovery watches annotated Services in every namespace, reads their endpoints, and the
+images of the pods behind them (for its catalog proposals)."""
 
 
 @dataclass(frozen=True)
