@@ -144,7 +144,8 @@ class KubernetesSource:
                 failures += 1
                 log.warning("Kubernetes API error %s %s; retrying", exc.status, exc.reason)
                 self._stop.wait(self._backoff(failures))
-            except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError, TypeError) as exc:
+                # a dropped connection, or an answer that is not the API's (a proxy's page)
                 if self._stop.is_set():
                     break
                 failures += 1
@@ -165,15 +166,22 @@ class KubernetesSource:
             body = json.loads(response.data)
         finally:
             response.release_conn()
+        # Check the answer is a list before acting on it: an empty snapshot made from a
+        # proxy's error page would report every server gone.
+        version = str(body["metadata"]["resourceVersion"])
+        items = body["items"] if body.get("kind") == "ServiceList" else None
+        if not isinstance(items, list):
+            raise ValueError(f"not a ServiceList: kind={body.get('kind')!r}")
         endpoints: list[Endpoint] = []
-        self._known.clear()
-        for item in body.get("items") or []:
+        known: dict[str, str] = {}
+        for item in items:
             endpoint = self._endpoint(item)
             if endpoint is not None:
-                self._known[_key(item)] = endpoint.name
+                known[_key(item)] = endpoint.name
                 endpoints.append(endpoint)
+        self._known = known
         publish(Snapshot(self.name, tuple(endpoints)))
-        return str(body["metadata"]["resourceVersion"])
+        return version
 
     def _watch_from(
         self, resource_version: str, seconds: float, publish: Callable[[Event], None]

@@ -99,6 +99,8 @@ class Prober:
                     f"no answer from {endpoint.target} within {self._timeout:g}s"
                 ) from exc
             except BaseExceptionGroup as group:
+                if group.subgroup(lambda e: not isinstance(e, Exception)) is not None:
+                    raise  # a cancellation or an exit inside the SDK's task group: not ours
                 raise seen.classify(_first_leaf(group)) from group
             except (MCPError, httpx2.HTTPError, OSError, ValueError) as exc:
                 raise seen.classify(exc) from exc

@@ -44,6 +44,7 @@ class FakeCluster:
     history: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     oldest: int = 100
     drops: int = 0
+    garbage_lists: int = 0
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     def apply(self, obj: dict[str, Any]) -> None:
@@ -143,6 +144,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _list(self) -> None:
         with self.cluster.changed:
+            if self.cluster.garbage_lists:
+                self.cluster.garbage_lists -= 1
+                self._json(200, {"html": "<h1>proxy says hello</h1>"})
+                return
             body = {
                 "apiVersion": "v1",
                 "kind": "ServiceList",

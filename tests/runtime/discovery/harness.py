@@ -74,9 +74,7 @@ async def run_discovery(
     catalog = await asyncio.to_thread(load_catalog, catalog_dir)
     records = DiscoveryRecords(db)
     metrics = DiscoveryMetrics()
-    proposer = (
-        Proposer(LocalGitForge(repo), catalog_dir=catalog_dir) if repo is not None else None
-    )
+    proposer = Proposer(LocalGitForge(repo), catalog_dir=catalog_dir) if repo is not None else None
     discovery = Discovery(
         catalog=catalog,
         sources=sources,

@@ -21,8 +21,11 @@ TOOL = {"name": "forecast", "description": "Forecast.", "inputSchema": {"type": 
 
 def endpoint(name: str) -> Endpoint:
     return Endpoint(
-        name=name, source="kubernetes", origin=f"service mcp-system/mcp-{name}",
-        url=f"http://10.0.0.1:8080/{name}", image=f"ghcr.io/x/{name}:1",
+        name=name,
+        source="kubernetes",
+        origin=f"service mcp-system/mcp-{name}",
+        url=f"http://10.0.0.1:8080/{name}",
+        image=f"ghcr.io/x/{name}:1",
     )
 
 

@@ -27,9 +27,10 @@ async def test_the_service_finds_a_file_endpoint_serves_it_and_proposes_it(
     )
     async with serve_http(tool_server("notes", ["add_note"])) as mcp_url:
         (endpoints / "notes.yaml").write_text(f"name: notes\nurl: {mcp_url}\n")
-        async with serve_http(create_app(settings, config), path="") as base, httpx.AsyncClient(
-            base_url=base
-        ) as http:
+        async with (
+            serve_http(create_app(settings, config), path="") as base,
+            httpx.AsyncClient(base_url=base) as http,
+        ):
             health = (await http.get("/healthz")).json()
             assert health == {"status": "ok", "sources": ["file"], "proposals": "local"}
 

@@ -176,3 +176,14 @@ async def test_a_service_with_a_bad_port_annotation_is_reported_with_its_problem
     (endpoint,) = snapshot.endpoints
     assert endpoint.problem == f"{KEYS.port}=9999 is not a port of the Service (it has 8080)"
     assert endpoint.url is None
+
+
+async def test_an_answer_that_is_not_the_apis_is_retried_until_a_real_list_comes(
+    cluster: FakeCluster, api: client.ApiClient
+) -> None:
+    cluster.garbage_lists = 2
+    cluster.apply(service("mcp-a", annotations=annotated()))
+    async with running(source_for(api)) as events:
+        snapshot = (await eventually(lambda: events.of(Snapshot), what="a good list"))[0]
+    assert [e.name for e in snapshot.endpoints] == ["a"]
+    assert len(cluster.lists()) == 3

@@ -110,3 +110,20 @@ async def test_an_endpoint_with_a_broken_description_is_not_contacted() -> None:
     broken = Endpoint(name="x", source="test", origin="test", problem="port is not a number")
     with pytest.raises(PermanentProbeError, match="port is not a number"):
         await Prober().probe(broken)
+
+
+async def test_cancelling_a_probe_cancels_it_rather_than_reporting_a_failure() -> None:
+    never = asyncio.Event()
+
+    async def hang(request: Request) -> Response:
+        await never.wait()
+        return Response()
+
+    app = Starlette(routes=[Route("/mcp", hang, methods=["GET", "POST", "DELETE"])])
+    async with serve_http(app) as url:
+        task = asyncio.create_task(Prober(timeout=30).probe(http(url)))
+        await asyncio.sleep(0)  # let it start connecting
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        never.set()

@@ -119,6 +119,7 @@ async def test_a_deleted_service_leaves_the_registry(db: Database) -> None:
             async with run_discovery(db, [kubernetes_source(api)]) as running:
                 await eventually_row(running, "weather", lambda r: r.health == "healthy")
                 cluster.delete("mcp-system", "mcp-weather")
+
                 async def removed() -> bool:
                     return await running.records.get("weather") is None
 
@@ -150,8 +151,9 @@ async def test_a_new_server_is_proposed_once_even_across_a_restart(
                     await eventually_row(
                         running,
                         "weather",
-                        lambda r, want=expected: r.discovery.get("proposal", {}).get("status")
-                        == want,
+                        lambda r, want=expected: (
+                            r.discovery.get("proposal", {}).get("status") == want
+                        ),
                         what=f"proposal {expected}",
                     )
     assert git(repo, "branch", "--list", "discovery/*") == "discovery/add-weather"
