@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import anyio
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -90,9 +91,21 @@ def create_app(
 
 
 class _McpEndpoint:
-    """ASGI shim: the SDK's session manager exists only while the lifespan runs."""
+    """ASGI shim: the SDK's session manager exists only while the lifespan runs.
+
+    The gateway serves MCP statelessly, so there is no standalone event stream to GET and
+    no session to DELETE: both answer 405 at once (the transport spec allows it) instead
+    of holding a stream open that nothing will ever write to.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            body = {"error": {"code": "method_not_allowed",
+                              "reason": "the gateway serves stateless MCP: POST only"}}
+            await JSONResponse(body, status_code=405, headers={"Allow": "POST"})(
+                scope, receive, send
+            )
+            return
         manager: StreamableHTTPSessionManager = scope["app"].state.mcp
         await manager.handle_request(scope, receive, send)
 

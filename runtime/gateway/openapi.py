@@ -96,7 +96,7 @@ def _mcp_path_item() -> dict[str, Any]:
         },
         "get": {
             "tags": ["mcp"],
-            "summary": "No standalone event stream: the gateway serves stateless MCP",
+            "summary": "No standalone event stream: the gateway serves stateless MCP (405)",
             "operationId": "mcp_get",
             "responses": {
                 "401": {"description": "Missing or rejected bearer token.", "content": refused},
@@ -105,7 +105,7 @@ def _mcp_path_item() -> dict[str, Any]:
         },
         "delete": {
             "tags": ["mcp"],
-            "summary": "No sessions to end: the gateway serves stateless MCP",
+            "summary": "No sessions to end: the gateway serves stateless MCP (405)",
             "operationId": "mcp_delete",
             "responses": {
                 "401": {"description": "Missing or rejected bearer token.", "content": refused},

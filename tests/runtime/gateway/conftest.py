@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from runtime.db import Database, EmbeddedPostgres
+from runtime.db import Database, EmbeddedPostgres, migrate
 from runtime.settings import Settings
 from tests.runtime.gateway.peers import Peer, everything_peer, python_peer
 
@@ -66,19 +66,18 @@ def slow_pair(peer_logs: Path) -> Iterator[tuple[Peer, Peer]]:
 
 
 @pytest.fixture(scope="module")
-def module_db_url(pg_server: EmbeddedPostgres, _template: str) -> Iterator[str]:
+async def module_db_url(pg_server: EmbeddedPostgres, embedding_dim: int) -> AsyncIterator[str]:
+    """A database of the module's own, migrated with the runtime's own migration runner."""
     name = f"gw_{os.getpid()}_{next(_names)}"
     admin = pg_server.url("postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(_template)
-            )
-        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    await migrate(pg_server.url(name), embedding_dim=embedding_dim)
     yield pg_server.url(name)
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -27,7 +27,7 @@ from runtime.gateway.app import GatewayExtension
 from runtime.settings import Settings
 from runtime.store.tokens import TokenStore
 
-__all__ = ["RunningGateway", "eventually", "issue_token", "run_gateway"]
+__all__ = ["RunningGateway", "eventually", "issue_token", "run_gateway", "text_of", "until"]
 
 T = TypeVar("T")
 
@@ -80,8 +80,14 @@ async def run_gateway(
 ) -> AsyncIterator[RunningGateway]:
     app = create_app(settings, config, extensions=extensions)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on",
-                       timeout_graceful_shutdown=10)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=10,
+        )
     )
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 60
@@ -115,6 +121,20 @@ async def eventually(probe: Callable[[], T], *, within: float = 15.0, what: str 
     deadline = time.monotonic() + within
     while True:
         value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
+        await asyncio.sleep(0.02)
+
+
+async def until(
+    probe: Callable[[], Awaitable[T]], *, within: float = 15.0, what: str = ""
+) -> T:
+    """Like :func:`eventually` for a probe that has to await (an HTTP call, say)."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
         if value:
             return value
         if time.monotonic() > deadline:
