@@ -27,10 +27,12 @@ __all__ = [
     "catalog_files",
     "catalog_mount",
     "catalog_volume",
+    "size_warning",
 ]
 
 CHECKSUM_ANNOTATION = "mcpfleet.io/catalog-checksum"
 _VOLUME = "catalog"
+_CONFIGMAP_LIMIT = 1024 * 1024
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available: 500 servers
 _SERVER_KEY = "servers.{name}.yaml"
 
@@ -60,6 +62,17 @@ def catalog_checksum(files: dict[str, str]) -> str:
     return digest.hexdigest()[:16]
 
 
+def size_warning(files: dict[str, str]) -> str | None:
+    """Why the ConfigMap would be rejected (the API server's 1 MiB limit), if it would."""
+    size = sum(len(k) + len(v.encode()) for k, v in files.items())
+    if size <= _CONFIGMAP_LIMIT * 0.9:
+        return None
+    return (
+        f"the catalog ConfigMap is {size} bytes, near or over Kubernetes' 1 MiB limit; "
+        "split rarely used servers into a second catalog or trim descriptions"
+    )
+
+
 def catalog_volume(files: dict[str, str]) -> Manifest:
     """The ConfigMap volume, mapping ``servers.<name>.yaml`` back to ``servers/<name>.yaml``."""
     items = [{"key": key, "path": key.replace("servers.", "servers/", 1)} for key in sorted(files)]
@@ -85,6 +98,9 @@ class CatalogConfig(pulumi.ComponentResource):
         super().__init__("mcpfleet:index:CatalogConfig", name, None, opts)
         self.files = catalog_files(args.catalog)
         self.checksum = catalog_checksum(self.files)
+        warning = size_warning(self.files)
+        if warning:
+            pulumi.log.warn(warning, resource=self)
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-configmap",
             metadata=object_meta(

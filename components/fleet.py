@@ -49,6 +49,9 @@ class FleetArgs:
     catalog: Catalog
     secrets: SecretValues = field(default_factory=SecretValues)
     """Values for ``secrets.backend: pulumi``; ignored with Infisical."""
+    in_cluster: bool = False
+    """Deploy with the pod's own credentials (the Pulumi operator), not the catalog's
+    kubectl context."""
 
 
 class Fleet(pulumi.ComponentResource):
@@ -63,7 +66,7 @@ class Fleet(pulumi.ComponentResource):
         platform = catalog.platform
         provider = k8s.Provider(
             f"{name}-kubernetes",
-            context=platform.cluster.context,
+            context=None if args.in_cluster else platform.cluster.context,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -106,7 +109,13 @@ class Fleet(pulumi.ComponentResource):
         runtime = child(secrets, config, database)
         triage = Triage(
             f"{name}-triage",
-            TriageArgs(catalog, ns, mount, database_secret, index.secret_for_name("gateway")),
+            TriageArgs(
+                catalog,
+                ns,
+                mount,
+                database_secret,
+                index.secret_for_name("gateway") if "gateway" in platform.secrets.paths else None,
+            ),
             runtime,
         )
         gateway = Gateway(

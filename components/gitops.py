@@ -41,6 +41,7 @@ def pulumi_stack(platform: Platform) -> Manifest:
         "refresh": True,
         "destroyOnFinalize": False,
         "resyncFrequencySeconds": 600,
+        "config": {"mcpfleet:inCluster": "true"},
         "envRefs": {
             "PULUMI_ACCESS_TOKEN": {
                 "type": "Secret",

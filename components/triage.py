@@ -34,7 +34,7 @@ class TriageArgs:
     namespace: pulumi.Input[str]
     catalog_mount: CatalogMount
     database_secret: str
-    gateway_secret: str
+    gateway_secret: str | None
     """The gateway path's Secret; ``TRIAGE_TOKEN`` there is triage's gateway/router token."""
 
 
@@ -79,11 +79,17 @@ class Triage(pulumi.ComponentResource):
                     database_secret=args.database_secret,
                     env=[
                         {"name": "MCPFLEET_OLLAMA_URL", "value": runtime_url("ollama", platform)},
-                        env_from_secret(
-                            TRIAGE_TOKEN_ENV,
-                            args.gateway_secret,
-                            TRIAGE_TOKEN_KEY,
-                            optional=True,
+                        *(
+                            [
+                                env_from_secret(
+                                    TRIAGE_TOKEN_ENV,
+                                    args.gateway_secret,
+                                    TRIAGE_TOKEN_KEY,
+                                    optional=True,
+                                )
+                            ]
+                            if args.gateway_secret
+                            else []
                         ),
                     ],
                     extra_args=(

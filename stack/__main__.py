@@ -16,7 +16,9 @@ secrets = (
     if catalog.platform.secrets.backend == "pulumi"
     else SecretValues()
 )
-fleet = Fleet(FLEET_NAME, FleetArgs(catalog, secrets))
+fleet = Fleet(
+    FLEET_NAME, FleetArgs(catalog, secrets, in_cluster=bool(config.get_bool("inCluster")))
+)
 
 pulumi.export("namespace", fleet.namespace)
 pulumi.export("gatewayIp", fleet.gateway_ip)

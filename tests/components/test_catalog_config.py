@@ -12,6 +12,7 @@ from components.catalog_config import (
     catalog_checksum,
     catalog_files,
     catalog_volume,
+    size_warning,
 )
 
 from .conftest import REMOTE, render, with_servers
@@ -53,3 +54,10 @@ def test_a_catalog_change_changes_the_checksum_that_rolls_the_pods(shipped: Cata
     before = catalog_checksum(catalog_files(shipped))
     after = catalog_checksum(catalog_files(with_servers(shipped, REMOTE)))
     assert before != after
+
+
+def test_a_catalog_too_big_for_one_configmap_is_warned_about(shipped: Catalog) -> None:
+    files = catalog_files(shipped)
+    assert size_warning(files) is None
+    files["servers.huge.yaml"] = "x" * 1_000_000
+    assert "1 MiB limit" in (size_warning(files) or "")

@@ -26,6 +26,7 @@ def test_the_pulumi_operator_runs_this_program_from_the_catalog_repository(
     assert spec["projectRepo"] == "https://github.com/shreck/mcpfleet"
     assert spec["branch"] == "main"
     assert spec["serviceAccountName"] == "mcpfleet-pulumi"
+    assert spec["config"] == {"mcpfleet:inCluster": "true"}  # no kubectl context in a pod
     assert spec["envRefs"]["PULUMI_ACCESS_TOKEN"]["secret"]["name"] == "mcpfleet-pulumi-token"
     assert rendering.find("ServiceAccount", "mcpfleet-pulumi")
 

@@ -83,3 +83,15 @@ def test_a_missing_secret_fails_the_program_with_the_command_to_set_it(
 def test_the_program_still_renders_after_a_failed_run(run_stack: Run) -> None:
     rendering, _ = run_stack()
     assert isinstance(rendering, Rendering) and len(rendering.objects) == 118
+
+
+def test_in_cluster_config_drops_the_kubectl_context_from_the_provider(run_stack: Run) -> None:
+    default, _ = run_stack()
+    inside, _ = run_stack(inCluster="true")
+
+    def context(rendering: Rendering) -> object:
+        (provider,) = [r for r in rendering.records if r.type == "pulumi:providers:kubernetes"]
+        return provider.inputs.get("context")
+
+    assert context(default) == "admin@homelab-prod"
+    assert context(inside) is None
