@@ -40,7 +40,7 @@ _VERBS: dict[Action, frozenset[str]] = {
     ),
     Action.CREATE: _wordset(
         "create add new install clone download push fork duplicate authorize provision make "
-        "generate register import adopt take open snapshot backup"
+        "generate register import adopt take snapshot backup"
     ),
     Action.DELETE: _wordset(
         "delete remove uninstall forget revoke clear wipe purge drop destroy erase archive "

@@ -91,6 +91,11 @@ class RouteWeights:
 
     neighbours: int = 3
     cue: float = 0.12
+    # Context and escalation cues ("my previous questions", "write a script that") are
+    # specific phrases: they outweigh a tool that merely shares the topic's words.
+    cue_scale: Mapping[str, float] = field(
+        default_factory=lambda: {"context": 1.7, "escalate": 1.5, "direct": 1.0}
+    )
     definition: float = 0.15
     tool_evidence: float = 0.5
     tool_floor: float = 0.35  # tool evidence below this counts as none
@@ -138,7 +143,7 @@ class RouteClassifier:
             out[route] = float(sims.mean()) if len(sims) else 0.0
         for route, patterns in _CUES.items():
             if any(p.search(text) for p in patterns):
-                out[route] = out.get(route, 0.0) + w.cue
+                out[route] = out.get(route, 0.0) + w.cue * w.cue_scale.get(route.value, 1.0)
         if _DEFINITION.search(text):
             out[Route.DIRECT] = out.get(Route.DIRECT, 0.0) + w.definition
         evidence = max(0.0, tool_evidence - w.tool_floor)
