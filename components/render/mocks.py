@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,9 +123,28 @@ _warnings = _WarningCollector()
 _install_lock = threading.Lock()
 
 
+def _usable_loop() -> None:
+    """Make sure this thread has an open event loop for Pulumi to run on.
+
+    Another library (pytest-asyncio, a CLI that ran ``asyncio.run``) may have left none, or
+    a closed one; Pulumi's SDK expects ``asyncio.get_event_loop()`` to just work.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loop: asyncio.AbstractEventLoop | None = (
+                asyncio.get_event_loop_policy().get_event_loop()
+            )
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def install_mocks() -> _RecordingMonitor:
     """Install the mocks on first use; ``set_mocks`` is process-global, so only once."""
     global _monitor
+    _usable_loop()
     with _install_lock:
         if _monitor is None:
             logger = logging.getLogger("mcpfleet.render")

@@ -18,5 +18,12 @@ def render_catalog(catalog: Catalog, secrets: SecretValues | None = None) -> Ren
     With no ``secrets``, each key the catalog references gets a placeholder naming it,
     so a ``pulumi``-backend catalog renders without any secret value at hand.
     """
-    values = secrets if secrets is not None else SecretValues.placeholders(required_keys(catalog))
-    return Rendering(record(lambda: Fleet(FLEET_NAME, FleetArgs(catalog, values))))
+
+    def program() -> None:
+        # Outputs (the placeholders) must be made inside the run, on its event loop.
+        values = (
+            secrets if secrets is not None else SecretValues.placeholders(required_keys(catalog))
+        )
+        Fleet(FLEET_NAME, FleetArgs(catalog, values))
+
+    return Rendering(record(program))
