@@ -69,7 +69,12 @@ class Peer:
         return self.process.pid
 
     def start(self, within: float = 20.0) -> Peer:
-        """Start and wait (with a deadline) until the port accepts connections."""
+        """Start (again) and wait, with a deadline, until the port accepts connections."""
+        if self.process is not None:
+            try:
+                self.process.wait(5)  # reap the previous run; a restart follows a death
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"{self.argv} is still running") from None
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.argv, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=REPO
