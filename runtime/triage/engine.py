@@ -84,8 +84,12 @@ class Triage:
         vector_scores: Mapping[str, float] | None = None,
         vector: np.ndarray | None = None,
         k: int | None = None,
+        use_llm: bool = True,
     ) -> Decision:
-        """Decide for ``text``; see :meth:`decide_vector` for the parameters."""
+        """Decide for ``text``; see :meth:`decide_vector` for the parameters.
+
+        ``use_llm=False`` skips the local LLM (tool search needs the ranking only).
+        """
         started = time.perf_counter()
         if vector is None:
             vector = (await self.embedder.embed([text]))[0]
@@ -95,7 +99,7 @@ class Triage:
         )
         timings = dict(decision.timings)
         timings["embedMs"] = (embedded - started) * 1000
-        if self.llm is not None and decision.candidates:
+        if use_llm and self.llm is not None and decision.candidates:
             llm_started = time.perf_counter()
             schemas = {
                 c.key: self.index.schemas[self.index.position[c.key]] for c in decision.candidates

@@ -113,6 +113,7 @@ class FleetIndex:
         *,
         servers: Collection[str] | None = None,
         k: int | None = None,
+        use_llm: bool = True,
     ) -> Decision:
         """Decide with pgvector's nearest tools plus the keyword side's best, over ``servers``."""
         triage = self.triage
@@ -128,5 +129,10 @@ class FleetIndex:
             await self.store.near(vector, POOL, also=lexical, servers=servers) if len(index) else {}
         )
         return await triage.decide(
-            text, vector=vector, vector_scores=vector_scores, allowed=allowed, k=k
+            text,
+            vector=vector,
+            vector_scores=vector_scores,
+            allowed=allowed,
+            k=k,
+            use_llm=use_llm,
         )

@@ -81,7 +81,7 @@ class TriageService:
         """The ``k`` tools best fitting ``query`` among ``servers`` (None: all)."""
         vector = await self.embed(query)
         index = self.fleet.triage.index
-        decision = await self.fleet.decide(query, vector, servers=servers, k=k)
+        decision = await self.fleet.decide(query, vector, servers=servers, k=k, use_llm=False)
         found = []
         for candidate in decision.candidates[:k]:
             position = index.position[candidate.key]

@@ -109,3 +109,28 @@ async def test_find_tools_over_mcp_is_limited_to_the_callers_servers(
         assert bad.is_error
     assert host.service is None
     assert FIND_TOOLS.input_schema["required"] == ["query"]
+
+
+async def test_the_served_app_calls_tools_through_the_gateway_and_escalates_to_the_router(
+    runtime_settings: Settings, db: Database, tiny_tools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``mcpfleet serve triage --gateway-url … --router-url …`` builds."""
+    from mcpfleet.commands.triage import standalone_triage_app
+    from runtime.router import RouterClient
+    from runtime.triage.gateway_client import GatewayToolCaller
+
+    monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("MCPFLEET_TRIAGE_TOKEN", "mcpf_test")
+    await _register_tiny_fleet(db, tiny_tools)
+    app = standalone_triage_app(
+        runtime_settings, "http://gateway:8080", "http://router:8083", auth=False
+    )
+    async with app.router.lifespan_context(app):
+        service = app.state.triage
+        assert isinstance(service.tool_caller, GatewayToolCaller)
+        assert isinstance(service.completer, RouterClient)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://triage") as http:
+            response = await http.post("/api/v1/triage", json={"text": "show the dhcp leases"})
+    assert response.status_code == 200
+    assert response.json()["candidates"][0]["tool"] == "list_dhcp_leases"
