@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,28 +122,26 @@ _warnings = _WarningCollector()
 _install_lock = threading.Lock()
 
 
-def _usable_loop() -> None:
-    """Make sure this thread has an open event loop for Pulumi to run on.
+_loop: asyncio.AbstractEventLoop | None = None
 
-    Another library (pytest-asyncio, a CLI that ran ``asyncio.run``) may have left none, or
-    a closed one; Pulumi's SDK expects ``asyncio.get_event_loop()`` to just work.
+
+def _render_loop() -> None:
+    """Run every render on one loop of our own, made current for the SDK's ``get_event_loop``.
+
+    Other code (pytest-asyncio, ``asyncio.run``) may leave the thread with no loop or a
+    closed one; and the mock monitor keeps a loop per worker thread of this loop's executor,
+    so this loop is never closed (closing it would orphan those).
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            loop: asyncio.AbstractEventLoop | None = (
-                asyncio.get_event_loop_policy().get_event_loop()
-            )
-    except RuntimeError:
-        loop = None
-    if loop is None or loop.is_closed():
-        asyncio.set_event_loop(asyncio.new_event_loop())
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(_loop)
 
 
 def install_mocks() -> _RecordingMonitor:
     """Install the mocks on first use; ``set_mocks`` is process-global, so only once."""
     global _monitor
-    _usable_loop()
+    _render_loop()
     with _install_lock:
         if _monitor is None:
             logger = logging.getLogger("mcpfleet.render")
@@ -160,6 +157,9 @@ def install_mocks() -> _RecordingMonitor:
                 monitor=_monitor,
                 logger=logger,
             )
+            # Resolve the root stack's registration now, on this loop: a later render may
+            # run on another loop, which cannot wait on this one's pending futures.
+            _sync_await(_settle())
         return _monitor
 
 
@@ -184,6 +184,7 @@ def record(program: Callable[[], object]) -> Recording:
     Raises whatever the program raises, after Pulumi's outstanding work has settled.
     """
     monitor = install_mocks()
+    _render_loop()
     monitor.reset()
     _warnings.messages = []
     SETTINGS.rpc_manager.clear()

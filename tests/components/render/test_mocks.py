@@ -14,13 +14,13 @@ def _one_config_map() -> None:
 
 
 def test_rendering_works_after_something_left_no_event_loop() -> None:
-    asyncio.run(asyncio.sleep(0))  # like pytest-asyncio or a CLI: ends with no current loop
+    asyncio.run(asyncio.sleep(0))  # as pytest-asyncio or a CLI leave the thread: no loop
     asyncio.set_event_loop(None)
     assert render(_one_config_map).find("ConfigMap", "cm").manifest["data"] == {"a": "b"}
 
 
-def test_rendering_works_after_something_closed_the_event_loop() -> None:
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    loop.close()
+def test_rendering_works_after_something_left_a_closed_event_loop() -> None:
+    foreign = asyncio.new_event_loop()
+    foreign.close()
+    asyncio.set_event_loop(foreign)
     assert render(_one_config_map).find("ConfigMap", "cm")
