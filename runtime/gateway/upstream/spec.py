@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from catalog.model import (
     Catalog,
@@ -57,7 +58,12 @@ class EndpointSpec:
         """How logs, metrics and the REST API name this endpoint (never shows secrets)."""
         if self.transport == "stdio":
             return "stdio:" + " ".join([self.command or "", *self.args]).strip()
-        return f"{self.transport}:{self.url}"
+        parts = urlsplit(self.url or "")
+        host = parts.hostname or ""
+        netloc = f"[{host}]" if ":" in host else host
+        if parts.port is not None:
+            netloc += f":{parts.port}"
+        return f"{self.transport}:{urlunsplit((parts.scheme, netloc, parts.path, '', ''))}"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,217 @@
+"""The upstream pool against real MCP servers: transports, balancing, retries, timeouts,
+and stdio children that come and go without leaking processes or memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp.client.session import ClientSession
+
+from runtime.gateway.errors import UpstreamFailed, UpstreamTimeout
+from runtime.gateway.upstream import (
+    Endpoint,
+    EndpointSpec,
+    PoolSettings,
+    ServerSpec,
+    UpstreamPool,
+)
+from tests.runtime.gateway.peers import Peer, everything_stdio, free_port, stdio_spec
+from tests.runtime.gateway.running import text_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+QUIET = PoolSettings(health_interval=3600, call_timeout=10)
+
+
+def http(peer: Peer) -> EndpointSpec:
+    return EndpointSpec("streamable-http", url=peer.url)
+
+
+def children() -> set[int]:
+    """Live (or zombie) child processes of this test process, from /proc."""
+    me, found = os.getpid(), set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me:
+            found.add(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+async def test_every_transport_reaches_its_server_at_its_own_revision(
+    peer_factory: Callable[..., Peer],
+) -> None:
+    everything_sse = peer_factory("everything", "sse")
+    slow = peer_factory("slow")
+    specs = [
+        ServerSpec("ev-stdio", (everything_stdio(),)),
+        ServerSpec("ev-sse", (EndpointSpec("sse", url=everything_sse.url),)),
+        ServerSpec("slow", (http(slow),)),
+        ServerSpec("flaky", (stdio_spec("flaky"),)),
+    ]
+    async with UpstreamPool(specs, QUIET) as pool:
+        await pool.wait_checked()
+        assert all(u.up for u in pool.upstreams())
+        versions = {u.name: u.endpoints[0].protocol_version for u in pool.upstreams()}
+        echoes = [await pool.call_tool(s, "echo", {"message": s}) for s in ("ev-stdio", "ev-sse")]
+        assert text_of(await pool.call_tool("slow", "echo", {"message": "m"})) == "m"
+        assert text_of(await pool.call_tool("flaky", "ping", {})) == "pong"
+    assert versions == {"ev-stdio": "2025-11-25", "ev-sse": "2025-11-25",
+                        "slow": "2026-07-28", "flaky": "2026-07-28"}
+    assert [text_of(e) for e in echoes] == ["Echo: ev-stdio", "Echo: ev-sse"]
+
+
+async def test_sequential_calls_alternate_between_idle_endpoints(
+    slow_pair: tuple[Peer, Peer],
+) -> None:
+    async with UpstreamPool([ServerSpec("slow", tuple(map(http, slow_pair)))], QUIET) as pool:
+        pids = [text_of(await pool.call_tool("slow", "whoami", {})) for _ in range(10)]
+    assert sorted(pids) == sorted([str(slow_pair[0].pid), str(slow_pair[1].pid)] * 5)
+
+
+async def test_least_in_flight_sends_new_calls_to_the_idle_endpoint(
+    slow_pair: tuple[Peer, Peer],
+) -> None:
+    async with UpstreamPool([ServerSpec("slow", tuple(map(http, slow_pair)))], QUIET) as pool:
+        await pool.wait_checked()
+        upstream = pool.get("slow")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(pool.call_tool, "slow", "sleep", {"seconds": 1.5})
+            await anyio.wait_all_tasks_blocked()
+            busy = next(e for e in upstream.endpoints if e.in_flight == 1)
+            idle = next(e for e in upstream.endpoints if e is not busy)
+            before = busy.calls
+            pids = {text_of(await pool.call_tool("slow", "whoami", {})) for _ in range(6)}
+            assert busy.calls == before, "the busy endpoint got none of the quick calls"
+            assert len(pids) == 1 and idle.calls >= 6
+
+
+async def test_concurrent_calls_spread_evenly(slow_pair: tuple[Peer, Peer]) -> None:
+    async with UpstreamPool([ServerSpec("slow", tuple(map(http, slow_pair)))], QUIET) as pool:
+        await pool.wait_checked()
+        endpoints = pool.get("slow").endpoints
+        before = [e.calls for e in endpoints]
+        async with anyio.create_task_group() as tg:
+            for _ in range(8):
+                tg.start_soon(pool.call_tool, "slow", "sleep", {"seconds": 0.3})
+        assert [e.calls - b for e, b in zip(endpoints, before, strict=True)] == [4, 4]
+
+
+async def test_a_read_only_call_is_retried_once_on_another_endpoint(
+    peer_factory: Callable[..., Peer],
+) -> None:
+    first, second = peer_factory("flaky"), peer_factory("flaky")
+    async with UpstreamPool([ServerSpec("flaky", (http(first), http(second)))], QUIET) as pool:
+        await pool.wait_checked()
+        first.kill()  # still looks healthy to the pool: no check has run since
+        results = [await pool.call_tool("flaky", "ping", {}) for _ in range(4)]
+        dead = pool.get("flaky").endpoints[0]
+    assert all(text_of(r) == "pong" for r in results)
+    assert dead.calls >= 1 and dead.healthy is False, "the dead endpoint was tried, then dropped"
+
+
+async def test_a_write_is_never_retried(peer_factory: Callable[..., Peer]) -> None:
+    first, second = peer_factory("flaky"), peer_factory("flaky")
+    async with UpstreamPool([ServerSpec("flaky", (http(first), http(second)))], QUIET) as pool:
+        await pool.wait_checked()
+        first.kill()
+        failures, successes = 0, 0
+        for i in range(4):
+            try:
+                await pool.call_tool("flaky", "write", {"value": str(i)})
+                successes += 1
+            except UpstreamFailed:
+                failures += 1
+        count = await pool.call_tool("flaky", "count", {})
+    assert failures == 1, "the write that met the dead endpoint failed, and was not resent"
+    assert count.structured_content == {"result": successes}
+
+
+async def test_catalog_read_only_tools_are_retried_even_without_the_hint(
+    peer_factory: Callable[..., Peer],
+) -> None:
+    first, second = peer_factory("flaky"), peer_factory("flaky")
+    spec = ServerSpec("flaky", (http(first), http(second)), read_only_tools=frozenset({"write"}))
+    async with UpstreamPool([spec], QUIET) as pool:
+        await pool.wait_checked()
+        first.kill()
+        results = [await pool.call_tool("flaky", "write", {"value": "v"}) for _ in range(3)]
+    assert all(text_of(r) == "wrote v" for r in results)
+
+
+async def test_a_call_outliving_the_timeout_fails_and_counts_against_the_endpoint(
+    slow_pair: tuple[Peer, Peer],
+) -> None:
+    settings = PoolSettings(health_interval=3600, call_timeout=0.3, breaker_threshold=5)
+    async with UpstreamPool([ServerSpec("slow", (http(slow_pair[0]),))], settings) as pool:
+        await pool.wait_checked()
+        with pytest.raises(UpstreamTimeout, match=r"within 0\.3s"):
+            await pool.call_tool("slow", "sleep", {"seconds": 2})
+        (endpoint,) = pool.get("slow").endpoints
+        assert endpoint.breaker.failures == 1
+        assert text_of(await pool.call_tool("slow", "echo", {"message": "after"})) == "after"
+        assert endpoint.breaker.failures == 0
+
+
+async def test_an_unreachable_endpoint_is_unhealthy_and_the_server_not_up() -> None:
+    dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{free_port()}/mcp")
+    settings = PoolSettings(health_interval=3600, connect_timeout=2)
+    async with UpstreamPool([ServerSpec("dead", (dead,))], settings) as pool:
+        await pool.wait_checked()
+        upstream = pool.get("dead")
+        assert not upstream.up and upstream.health == "unhealthy"
+        assert "connect failed" in (upstream.endpoints[0].last_error or "")
+
+
+async def test_stdio_upstreams_start_and_stop_many_times_without_leaking() -> None:
+    spec = ServerSpec("slow", (stdio_spec("slow"),))
+    baseline = children()
+
+    async def cycle() -> int:
+        async with UpstreamPool([spec], QUIET) as pool:
+            pid = int(text_of(await pool.call_tool("slow", "whoami", {})))
+            assert alive(pid)
+        assert not alive(pid), "the child is stopped and reaped when the pool closes"
+        return pid
+
+    await cycle()  # warm-up: imports, caches
+    gc.collect()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pids = {await cycle() for _ in range(6)}
+    gc.collect()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert len(pids) == 6
+    assert children() <= baseline, "no child process outlives its pool"
+    assert not [o for o in gc.get_objects() if isinstance(o, Endpoint | ClientSession)]
+    assert rss_after - rss_before < 20_000, "peak RSS (KiB) grew: something is kept per cycle"
+
+
+async def test_a_stdio_upstream_that_keeps_crashing_is_restarted_each_time_and_reaped() -> None:
+    spec = ServerSpec("flaky", (stdio_spec("flaky"),))
+    baseline = children()
+    settings = PoolSettings(health_interval=3600, breaker_threshold=100)
+    async with UpstreamPool([spec], settings) as pool:
+        endpoint = pool.get("flaky").endpoints[0]
+        for _ in range(3):
+            assert text_of(await pool.call_tool("flaky", "ping", {})) == "pong"
+            with pytest.raises(UpstreamFailed, match="connection lost"):
+                await pool.call_tool("flaky", "crash", {})
+        assert text_of(await pool.call_tool("flaky", "count", {})) == "0", "a fresh process"
+        assert endpoint.connects == 4
+        assert len(children() - baseline) == 1, "crashed children were reaped"
+    assert children() <= baseline
