@@ -26,22 +26,26 @@ _NUMERIC = re.compile(r"^[0-9.:]+$")
 
 
 def stem(word: str) -> str:
-    """Strip common English inflections so "leases", "leased" and "lease" meet.
+    """Strip common English inflections so "leases", "leased" and "lease" meet ("leas").
 
     Deliberately light (no dictionary): over-stemming merges words operators keep apart.
+    A final "e" goes too, so "enable" and "enabled" agree.
     """
     if len(word) <= 3 or word.isdigit():
         return word
+    base = word
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return (
-                _undouble(word[: -len(suffix)] + keep)
-                if suffix in ("ing", "ed")
-                else (word[: -len(suffix)] + keep)
-            )
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+            base = word[: -len(suffix)] + keep
+            if suffix in ("ing", "ed"):
+                base = _undouble(base)
+            break
+    else:
+        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            base = word[:-1]
+    if len(base) > 4 and base.endswith("e"):
+        base = base[:-1]
+    return base
 
 
 def _undouble(word: str) -> str:

@@ -12,14 +12,15 @@ def test_identifiers_split_on_underscores_dashes_and_camel_case() -> None:
 
 
 def test_inflections_meet_at_one_stem() -> None:
-    assert stem("leases") == stem("lease")
+    assert stem("leases") == stem("lease") == stem("leased")
+    assert stem("enabled") == stem("enable")
     assert stem("policies") == stem("policy")
     assert stem("running") == "run"
     assert stem("status") == "status"
 
 
 def test_tokens_drop_stopwords_and_bare_numbers() -> None:
-    assert tokens("show the 10.0.0.1 leases", frozenset({"the", "show"})) == ["lease"]
+    assert tokens("show the 10.0.0.1 leases", frozenset({"the", "show"})) == [stem("lease")]
 
 
 def test_expansion_keeps_own_words_at_full_weight_and_adds_synonyms_lower() -> None:
