@@ -184,10 +184,24 @@ def test_workload_resources_are_the_catalogs(fleet: Rendering, shipped: Catalog)
     assert unifi["containers"][0]["resources"]["limits"]["memory"] == "384Mi"
 
 
+def test_the_shipped_catalog_compiles_without_warnings(fleet: Rendering) -> None:
+    assert fleet.warnings == []
+
+
 def test_a_provider_url_naming_a_service_the_stack_does_not_create_is_a_warning(
-    fleet: Rendering,
+    shipped: Catalog,
 ) -> None:
-    assert any("ollama.mcp-system.svc" in w and "mcpfleet-ollama" in w for w in fleet.warnings)
+    providers = [
+        p.model_copy(update={"base_url": "http://ollama.mcp-system.svc:11434"})
+        if p.type == "ollama"
+        else p
+        for p in shipped.models.providers
+    ]
+    catalog = shipped.model_copy(
+        update={"models": shipped.models.model_copy(update={"providers": providers})}
+    )
+    rendering = render_catalog(catalog)
+    assert any("ollama.mcp-system.svc" in w and "mcpfleet-ollama" in w for w in rendering.warnings)
 
 
 def _every_switch_flipped(shipped: Catalog) -> Catalog:

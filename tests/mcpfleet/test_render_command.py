@@ -62,4 +62,16 @@ def test_plan_summarises_components_and_lists_prerequisites_and_warnings() -> No
     assert "server-kubernetes-prod" in result.output
     assert "ClusterRole, ClusterRoleBinding, Deployment" in result.output
     assert "prerequisite: Cilium with LB-IPAM" in result.output
+
+
+def test_plan_shows_warnings(catalog_copy: Path) -> None:
+    models = catalog_copy / "models.yaml"
+    models.write_text(
+        models.read_text().replace(
+            "http://mcpfleet-ollama.mcp-system.svc.cluster.local:11434",
+            "http://ollama.mcp-system.svc:11434",
+        )
+    )
+    result = runner.invoke(app, ["plan", "--catalog", str(catalog_copy)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
     assert "baseUrl host `ollama.mcp-system.svc`" in " ".join(result.output.split())
