@@ -170,7 +170,7 @@ class AuditWriter:
                     batch = self._inflight = [self._queue.popleft() for _ in range(count)]
                     try:
                         await self._write(batch)
-                    except (psycopg.OperationalError, psycopg.InterfaceError):
+                    except Exception:
                         self._queue.extendleft(reversed(batch))
                         self._inflight = []
                         raise
@@ -179,10 +179,13 @@ class AuditWriter:
                     self.written += len(batch)
                 delay = 0.1
                 self._drained.set()
-            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            except Exception as exc:  # the task's top level: it must outlive any failure
                 if self._closing.is_set():
                     return  # aclose spills what is left
-                log.warning("audit log: database unavailable (%s); retrying in %.1fs", exc, delay)
+                if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+                    log.warning("audit log: database unavailable (%s); retry in %.1fs", exc, delay)
+                else:
+                    log.exception("audit log: writer failed; retrying in %.1fs", delay)
                 self._replay_due = True
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
@@ -194,15 +197,20 @@ class AuditWriter:
                 return
 
     async def _write(self, batch: list[AuditRecord]) -> None:
-        """Insert one batch; a batch the database rejects as data is set aside, not retried."""
+        """Insert one batch. If the database refuses it as data, the records are retried one
+        by one and only those it still refuses are set aside in the rejects file."""
         try:
             async with self._db.pool.connection(timeout=self._connect_timeout) as conn:
                 await conn.execute(_INSERT, _columns(batch))
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error as exc:
+            if len(batch) > 1:
+                for record in batch:
+                    await self._write([record])
+                return
             where = self._rejects.path
-            log.error("audit log: %d records rejected (%s); kept in %s", len(batch), exc, where)
+            log.error("audit log: a record was rejected (%s); kept in %s", exc, where)
             self._rejects.append(batch)
 
     async def _replay(self) -> None:

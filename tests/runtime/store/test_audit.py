@@ -118,6 +118,22 @@ async def test_nul_characters_do_not_poison_a_batch(db: Database, tmp_path: Path
     assert await _count(db) == 4
 
 
+async def test_a_record_the_database_refuses_is_set_aside_and_the_rest_of_its_batch_lands(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.connection() as conn:
+        await conn.execute("ALTER TABLE audit_log ADD CONSTRAINT short CHECK (length(tool) < 9)")
+    writer = AuditWriter(db, spill_dir=tmp_path)
+    await writer.start()
+    _record_calls(writer, 3)
+    writer.record(client="c", server="s", tool="far-too-long", status="ok", latency_ms=1)
+    _record_calls(writer, 3)
+    await writer.aclose()
+    assert await _count(db) == 6
+    rejected = (tmp_path / "audit-rejected.jsonl").read_text().splitlines()
+    assert [json.loads(line)["tool"] for line in rejected] == ["far-too-long"]
+
+
 async def test_with_the_database_down_records_are_spilled_and_replayed_on_next_start(
     private_pg_server: EmbeddedPostgres, embedding_dim: int, tmp_path: Path
 ) -> None:
