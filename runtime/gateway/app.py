@@ -175,7 +175,11 @@ class _Resources:
         app.state.public_url = config.public_url
         app.state.guard = Guard(
             verifier=TokenStore(db, cache_ttl=settings.token_cache_ttl) if config.auth else None,
-            limiter=RateLimiter(db, limit=config.requests_per_minute, window=60.0),
+            limiter=(
+                RateLimiter(db, limit=config.requests_per_minute, window=60.0)
+                if config.requests_per_minute is not None
+                else None
+            ),
             allowlist=IpAllowlist(config.ip_allowlist),
             public_url=config.public_url,
         )

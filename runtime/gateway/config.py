@@ -20,7 +20,8 @@ class GatewayConfig:
 
     servers: tuple[ServerSpec, ...]
     pool: PoolSettings = field(default_factory=PoolSettings)
-    requests_per_minute: int = 100
+    requests_per_minute: int | None = 100
+    """Per-client limit shared through PostgreSQL; ``None`` turns rate limiting off."""
     ip_allowlist: tuple[str, ...] = ()
     public_url: str | None = None
     auth: bool = True

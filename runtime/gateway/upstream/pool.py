@@ -226,7 +226,10 @@ class UpstreamPool:
                     f"{upstream.name} refused the request: {exc}", server=upstream.name
                 ) from exc
             else:
-                endpoint.breaker.record_success()
+                if endpoint.healthy:
+                    endpoint.breaker.record_success()
+                else:
+                    endpoint.mark(ok=True)  # a served call is as good as a passed check
                 return result
         if failure is not None:
             raise failure

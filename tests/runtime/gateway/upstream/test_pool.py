@@ -189,15 +189,19 @@ async def test_stdio_upstreams_start_and_stop_many_times_without_leaking() -> No
         assert not alive(pid), "the child is stopped and reaped when the pool closes"
         return pid
 
+    def sessions() -> int:
+        gc.collect()
+        return sum(isinstance(o, Endpoint | ClientSession) for o in gc.get_objects())
+
     await cycle()  # warm-up: imports, caches
-    gc.collect()
+    held = sessions()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     pids = {await cycle() for _ in range(6)}
     gc.collect()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert len(pids) == 6
     assert children() <= baseline, "no child process outlives its pool"
-    assert not [o for o in gc.get_objects() if isinstance(o, Endpoint | ClientSession)]
+    assert sessions() == held, "endpoints or client sessions outlived their pool"
     assert rss_after - rss_before < 20_000, "peak RSS (KiB) grew: something is kept per cycle"
 
 
@@ -215,3 +219,19 @@ async def test_a_stdio_upstream_that_keeps_crashing_is_restarted_each_time_and_r
         assert endpoint.connects == 4
         assert len(children() - baseline) == 1, "crashed children were reaped"
     assert children() <= baseline
+
+
+async def test_a_served_call_brings_an_endpoint_back_without_waiting_for_a_check(
+    peer_factory: Callable[..., Peer],
+) -> None:
+    flaky = peer_factory("flaky")
+    async with UpstreamPool([ServerSpec("flaky", (http(flaky),))], QUIET) as pool:
+        await pool.wait_checked()
+        upstream = pool.get("flaky")
+        flaky.kill()
+        with pytest.raises(UpstreamFailed):
+            await pool.call_tool("flaky", "ping", {})
+        assert not upstream.up
+        flaky.start()
+        assert text_of(await pool.call_tool("flaky", "ping", {})) == "pong"
+        assert upstream.up and upstream.health == "healthy"
