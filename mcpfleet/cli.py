@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcpfleet.commands import catalog, propose, render, serve, token, triage
+from mcpfleet.commands import catalog, local, propose, render, serve, token, triage
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,8 @@ app.add_typer(triage.app, name="triage")
 app.add_typer(serve.app, name="serve")
 app.add_typer(token.app, name="token")
 app.add_typer(propose.app)  # `mcpfleet propose`
+app.command("up")(local.up)
+app.command("query")(local.query)
 
 
 def main() -> None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         description="Local state: the embedded PostgreSQL cluster, audit spill files.",
     )
     catalog: Path = Field(default=Path("catalog"), description="The catalog directory.")
+    server_dirs: tuple[Path, ...] = Field(
+        default=(), description="Extra server-file directories (the local fleet's overlay)."
+    )
     log_level: LogLevel = "INFO"
     embedding_dim: int | None = Field(
         default=None, ge=1, description="Override the dimension derived from the catalog."
@@ -76,7 +79,7 @@ class Settings(BaseSettings):
         Raises:
             catalog.CatalogError: listing every problem in it.
         """
-        return load_catalog(self.catalog)
+        return load_catalog(self.catalog, server_dirs=self.server_dirs)
 
     def resolved_embedding_dim(self) -> int:
         """The override if set, otherwise the catalog's embedding model dimension."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.contracts import Completer, ToolCaller
+from runtime.contracts import Completer, CompletionFailed, ToolCaller
 from runtime.store import AppContexts, QueryHistory, QueryRecord
 from runtime.triage.decision import Decision, Route
 from runtime.triage.fleet import FleetIndex
@@ -246,7 +246,16 @@ class QueryExecutor:
             (name for name, words in _ESCALATE_TASKS if any(w in lowered for w in words)),
             "reasoning",
         )
-        completion = await completer.complete(text, task_type=task)
+        try:
+            completion = await completer.complete(text, task_type=task)
+        except CompletionFailed as exc:
+            # An answer, not an error: the question was understood; nothing could answer it.
+            answer.answer = (
+                f"No model could answer this question: {exc}. Configure a provider key "
+                "(see catalog/models.yaml apiKeyEnv) or a reachable Ollama, then ask again."
+            )
+            answer.needs = {"models": str(exc)}
+            return
         answer.answer, answer.model = completion.text, completion.model
         answer.input_tokens = completion.input_tokens
         answer.output_tokens = completion.output_tokens

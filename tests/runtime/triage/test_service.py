@@ -22,7 +22,7 @@ from mcp.server import MCPServer
 from mcp.types import Tool, ToolAnnotations
 
 from catalog import load_catalog
-from runtime.contracts import Completion, ToolOutcome
+from runtime.contracts import Completion, CompletionFailed, ToolOutcome
 from runtime.db import Database
 from runtime.store import AppContexts, QueryHistory, ServerRegistry
 from runtime.triage.api import create_triage, install_error_handler
@@ -83,6 +83,7 @@ class McpToolCaller:
 @dataclass
 class RecordingCompleter:
     prompts: list[tuple[str, str]] = field(default_factory=list)
+    failure: str | None = None
 
     async def complete(
         self,
@@ -93,6 +94,8 @@ class RecordingCompleter:
         max_tokens: int = 1024,
     ) -> Completion:
         self.prompts.append((prompt, task_type))
+        if self.failure is not None:
+            raise CompletionFailed(self.failure)
         return Completion(
             text="A careful design.",
             model="claude-sonnet",
@@ -364,6 +367,27 @@ async def test_an_escalation_goes_to_the_router_and_its_cost_is_recorded(stack: 
     [record] = await _history(stack.db)
     assert record.cost_usd == pytest.approx(0.0108)
     assert (record.input_tokens, record.output_tokens) == (120, 480)
+
+
+async def test_an_escalation_no_model_can_answer_says_why_and_is_still_recorded(
+    stack: Stack,
+) -> None:
+    stack.completer.failure = "claude-sonnet: unavailable (ANTHROPIC_API_KEY is not set)"
+    response = await stack.http.post(
+        "/api/v1/query",
+        json={
+            "text": "design a network segmentation plan for iot, guests and servers with "
+            "firewall rules and explain the trade-offs"
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["route"] == "escalate"
+    assert "ANTHROPIC_API_KEY is not set" in body["answer"]
+    assert body["model"] is None
+    [record] = await _history(stack.db)
+    assert record.route == "escalate"
+    assert record.cost_usd == 0
 
 
 async def test_a_context_question_answers_from_stored_context_with_sources(

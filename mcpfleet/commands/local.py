@@ -1,0 +1,117 @@
+"""``mcpfleet up`` and ``mcpfleet query``: the local fleet on this machine, and asking it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+
+from catalog import CatalogError
+from mcpfleet.commands.catalog import print_problems
+from mcpfleet.local_fleet import LocalFleet, token_file
+from runtime.settings import Settings
+
+__all__ = ["query", "up"]
+
+DEFAULT_LOCAL_SERVERS = Path("catalog/local/servers")
+
+
+def up(
+    port: int = typer.Option(8080, help="Gateway port on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="State directory [env MCPFLEET_DATA_DIR; default .mcpfleet]."
+    ),
+    catalog_dir: Path | None = typer.Option(
+        None, "--catalog", help="Catalog directory [env MCPFLEET_CATALOG; default catalog]."
+    ),
+    local_servers: Path = typer.Option(
+        DEFAULT_LOCAL_SERVERS, help="Server files that run on this machine (the overlay)."
+    ),
+    endpoints_dir: Path | None = typer.Option(
+        None, help="Discovery's endpoint files [default: DATA_DIR/endpoints]."
+    ),
+    proposals: str | None = typer.Option(
+        None, help="local (branches in the catalog's git clone), github or off."
+    ),
+) -> None:
+    """Run the whole fleet on this machine: PostgreSQL, gateway, triage, router, discovery."""
+    from runtime.gateway.logs import configure_logging
+
+    server_dirs = (local_servers,) if local_servers.is_dir() else ()
+    settings = Settings.with_overrides(
+        data_dir=data_dir, catalog=catalog_dir, server_dirs=server_dirs
+    )
+    console = Console()
+    try:
+        settings.loaded_catalog  # noqa: B018 - load (and check) before starting anything
+    except CatalogError as exc:
+        print_problems(Console(stderr=True), exc.problems)
+        raise typer.Exit(1) from None
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fleet = LocalFleet(
+        settings, host=host, port=port, endpoints_dir=endpoints_dir, proposals=proposals
+    )
+    with (settings.data_dir / "mcpfleet.log").open("a", encoding="utf-8") as log:
+        configure_logging("INFO", stream=log)  # the console shows progress, the file the rest
+        console.print(f"[dim]logs: {log.name}[/dim]")
+        asyncio.run(fleet.run(console))
+
+
+def query(
+    text: str = typer.Argument(..., help="The question, in plain words."),
+    url: str = typer.Option(
+        "http://127.0.0.1:8080", envvar="MCPFLEET_URL", help="The gateway's address."
+    ),
+    token: str | None = typer.Option(
+        None, envvar="MCPFLEET_TOKEN", help="API token [default: the local fleet's]."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the local fleet keeps its token."
+    ),
+    confirm: bool = typer.Option(False, "--confirm", help="Allow a state-changing tool call."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole JSON answer."),
+) -> None:
+    """Ask the fleet: triage decides whether a tool, a model or stored context answers."""
+    err = Console(stderr=True)
+    if token is None:
+        directory = data_dir or Path(os.environ.get("MCPFLEET_DATA_DIR", ".mcpfleet"))
+        path = token_file(directory)
+        if not path.is_file():
+            err.print(
+                f"[red]✗[/red] no token: pass --token, set MCPFLEET_TOKEN, or run "
+                f"`mcpfleet up` (it writes {path})"
+            )
+            raise typer.Exit(2)
+        token = path.read_text(encoding="utf-8").strip()
+    try:
+        response = httpx.post(
+            f"{url.rstrip('/')}/api/v1/query",
+            json={"text": text, "confirm": confirm},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=120.0,
+        )
+    except httpx.HTTPError as exc:
+        err.print(f"[red]✗[/red] cannot reach {url}: {exc}")
+        raise typer.Exit(1) from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"error": {"reason": response.text[:500]}}
+    if as_json or response.status_code >= 400:
+        (err if response.status_code >= 400 else Console()).print_json(json.dumps(body))
+        raise typer.Exit(0 if response.status_code < 400 else 1)
+    out = Console()
+    servers = ", ".join(body.get("servers") or []) or "-"
+    out.print(
+        f"[dim]route {body.get('route')} · model {body.get('model') or '-'} · "
+        f"servers {servers}[/dim]"
+    )
+    out.print(body.get("answer", ""), highlight=False)
+    if body.get("result") is not None and not body.get("answer"):
+        out.print_json(json.dumps(body["result"]))

@@ -1,0 +1,221 @@
+"""The local fleet: every runtime service in one process tree on one machine, no cluster.
+
+Embedded PostgreSQL + pgvector, the gateway with its stdio upstreams, triage (local
+embedding model), the model router and discovery (file source) share one uvicorn server
+and one database pool. Ctrl-C (SIGINT) or SIGTERM shuts it down gracefully: the gateway
+drains, the audit writer flushes, upstream processes are stopped, PostgreSQL stops last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+
+from catalog import Catalog
+from catalog.model import HttpServer, RemoteServer, StdioServer
+from mcpfleet.composition import discovery_extension, router_extension, triage_extension
+from runtime.db import Database, open_database
+from runtime.discovery.config import DiscoveryConfig, repository_root
+from runtime.gateway import GatewayConfig, create_app
+from runtime.settings import Settings
+from runtime.store import TokenNotFound, TokenStore
+
+__all__ = ["LOCAL_TOKEN_NAME", "LocalFleet", "token_file"]
+
+LOCAL_TOKEN_NAME = "local-fleet"
+UPSTREAM_WAIT = 30.0
+
+
+def token_file(data_dir: Path) -> Path:
+    """Where the local fleet leaves its token for ``mcpfleet query`` and scripts."""
+    return data_dir / "token"
+
+
+@dataclass(frozen=True)
+class LocalFleet:
+    """What ``mcpfleet up`` runs, resolved from its flags."""
+
+    settings: Settings
+    host: str = "127.0.0.1"
+    port: int = 8080
+    endpoints_dir: Path | None = None
+    proposals: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    def discovery_config(self) -> DiscoveryConfig:
+        """File source in the data dir; proposals as branches of the catalog's git clone."""
+        endpoints = self.endpoints_dir or self.data_dir / "endpoints"
+        endpoints.mkdir(parents=True, exist_ok=True)
+        proposals = self.proposals
+        if proposals is None:
+            proposals = "local" if repository_root(self.settings.catalog) else "off"
+        return DiscoveryConfig(kubernetes="off", endpoints_dir=endpoints, proposals=proposals)
+
+    async def run(self, console: Console) -> None:
+        """Start everything, report where it is, serve until a signal, then stop cleanly."""
+        catalog = self.settings.loaded_catalog
+        local = _locally_runnable(catalog)
+        console.print(
+            f"[green]✓[/green] catalog {self.settings.catalog}: {len(catalog.servers)} servers, "
+            f"{len(local)} run locally ({', '.join(local) or 'none'})"
+        )
+        discovery = self.discovery_config()
+        async with contextlib.AsyncExitStack() as stack:
+            with console.status("Starting PostgreSQL + pgvector and applying migrations …"):
+                db = await stack.enter_async_context(open_database(self.settings))
+            where = "DATABASE_URL" if self.settings.database_url else self.data_dir / "postgres"
+            console.print(f"[green]✓[/green] PostgreSQL + pgvector ready ({where})")
+            token = await _issue_token(db, self.data_dir)
+            app = self._app(db, discovery)
+            server = _Server(
+                uvicorn.Config(
+                    app,
+                    host=self.host,
+                    port=self.port,
+                    log_config=None,
+                    lifespan="on",
+                    timeout_graceful_shutdown=10,
+                )
+            )
+            serving = asyncio.create_task(server.serve(), name="uvicorn")
+            with console.status(
+                "Starting gateway, model router, triage (loading the embedding model) and "
+                "discovery …"
+            ):
+                while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
+                    await asyncio.sleep(0.05)
+            if serving.done():
+                await serving  # raises what stopped it (e.g. the port is taken)
+                raise SystemExit(1)
+            with console.status("Connecting upstream MCP servers …"):
+                servers = await _wait_for_upstreams(self.url, token, set(local))
+            self._announce(console, token, servers, discovery)
+            await serving
+        console.print("[green]✓[/green] stopped cleanly: audit and query records flushed")
+
+    def _app(self, db: Database, discovery: DiscoveryConfig) -> Any:
+        catalog = self.settings.loaded_catalog
+        triage, _ = triage_extension(self.settings)
+        config = GatewayConfig.from_catalog(catalog, local=True, public_url=self.url, auth=True)
+        return create_app(
+            self.settings,
+            config,
+            extensions=[
+                router_extension(self.settings),
+                triage,
+                discovery_extension(self.settings, discovery),
+            ],
+            database=db,
+        )
+
+    def _announce(
+        self,
+        console: Console,
+        token: str,
+        servers: list[dict[str, Any]],
+        discovery: DiscoveryConfig,
+    ) -> None:
+        token_path = token_file(self.data_dir)
+        console.print(f"\n[bold green]mcpfleet local fleet is up[/bold green] at {self.url}")
+        console.print(f"  MCP        {self.url}/mcp   (streamable HTTP, both protocol revisions)")
+        console.print(f"  REST       {self.url}/api/v1   (OpenAPI: {self.url}/docs)")
+        console.print(f"  registry   {self.url}/v0/servers")
+        console.print(f"  metrics    {self.url}/metrics")
+        console.print(f"  token      {token}   (saved to {token_path})")
+        for row in servers:
+            health = row.get("health", "unknown")
+            colour = "green" if health == "healthy" else "red"
+            count = len(row.get("tools") or [])
+            console.print(
+                f"  server     {row.get('name')}: [{colour}]{health}[/{colour}], {count} tools"
+            )
+        proposals = discovery.proposals or "off"
+        console.print(
+            f"  discovery  endpoint files in {discovery.endpoints_dir}; proposals: {proposals}"
+        )
+        console.print("\nTry:")
+        console.print('  mcpfleet query "how much disk space is free on /"')
+        console.print(
+            f'  curl -H "Authorization: Bearer $(cat {token_path})" {self.url}/api/v1/servers'
+        )
+        console.print("Ctrl-C stops everything.\n")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's graceful stop on SIGINT/SIGTERM, without re-raising the signal afterwards,
+    so the database and the embedded PostgreSQL close in order behind it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self.captured = list(self._captured_signals)
+                self._captured_signals.clear()
+
+
+def _locally_runnable(catalog: Catalog) -> list[str]:
+    return [
+        s.name
+        for s in catalog.servers
+        if isinstance(s, RemoteServer)
+        or (isinstance(s, StdioServer | HttpServer) and s.local is not None)
+    ]
+
+
+async def _issue_token(db: Database, data_dir: Path) -> str:
+    """A fresh all-servers token for this run; the previous run's one is revoked."""
+    store = TokenStore(db)
+    with contextlib.suppress(TokenNotFound):
+        await store.revoke(LOCAL_TOKEN_NAME)
+    issued = await store.create(LOCAL_TOKEN_NAME)
+    path = token_file(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(issued.token + "\n")
+    return issued.token
+
+
+async def _wait_for_upstreams(url: str, token: str, wanted: set[str]) -> list[dict[str, Any]]:
+    """The registry rows once every local server is healthy (or the wait runs out)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    rows: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=5.0) as http:
+        deadline = asyncio.get_running_loop().time() + UPSTREAM_WAIT
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                response = await http.get("/api/v1/servers")
+                response.raise_for_status()
+                rows = _server_rows(response.json())
+            except (httpx.HTTPError, ValueError) as exc:
+                logging.getLogger(__name__).debug("servers not ready: %s", exc)
+            else:
+                healthy = {r.get("name") for r in rows if r.get("health") == "healthy"}
+                if wanted <= healthy:
+                    break
+            await asyncio.sleep(0.25)
+    return [r for r in rows if r.get("name") in wanted] or rows
+
+
+def _server_rows(body: Any) -> list[dict[str, Any]]:
+    rows = body.get("servers", body) if isinstance(body, dict) else body
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
