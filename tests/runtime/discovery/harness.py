@@ -68,13 +68,15 @@ async def run_discovery(
     *,
     catalog_dir: Path = SHIPPED_CATALOG,
     repo: Path | None = None,
+    proposer: Proposer | None = None,
     propose_drift: bool = False,
     probe_timeout: float = 5.0,
 ) -> AsyncIterator[Running]:
     catalog = await asyncio.to_thread(load_catalog, catalog_dir)
     records = DiscoveryRecords(db)
     metrics = DiscoveryMetrics()
-    proposer = Proposer(LocalGitForge(repo), catalog_dir=catalog_dir) if repo is not None else None
+    if proposer is None and repo is not None:
+        proposer = Proposer(LocalGitForge(repo), catalog_dir=catalog_dir)
     discovery = Discovery(
         catalog=catalog,
         sources=sources,

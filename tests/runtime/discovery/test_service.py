@@ -15,6 +15,8 @@ from runtime.db import Database
 from runtime.discovery.endpoint import Endpoint, Event, Seen, Snapshot
 from runtime.discovery.records import Row
 from runtime.proposals.entry import updated_entry
+from runtime.proposals.github import GitHubForge
+from runtime.proposals.proposer import Proposer
 from tests.runtime.discovery.fake_kubernetes import FakeCluster
 from tests.runtime.discovery.harness import (
     SHIPPED_CATALOG,
@@ -27,6 +29,7 @@ from tests.runtime.discovery.harness import (
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
 from tests.runtime.discovery.waiting import eventually_async
 from tests.runtime.proposals.conftest import git
+from tests.runtime.proposals.fake_github import FakeGitHub, serve_github
 
 
 class Scripted:
@@ -200,6 +203,32 @@ async def test_tool_and_image_drift_are_reported_and_proposed_as_an_update(
     text = git(repo, "show", f"{branch}:catalog/servers/kubernetes-prod.yaml")
     assert "image: ghcr.io/x/k8s-mcp:v9" in text
     assert "- events_list" in text
+
+
+async def test_a_forge_outage_delays_the_proposal_and_never_loses_it(db: Database) -> None:
+    """GitHub is the REST stand-in from the proposals tests, failing twice with 502."""
+    source = Scripted()
+    hub = FakeGitHub()
+    hub.seed({f"catalog/{p.relative_to(SHIPPED_CATALOG)}": p.read_text()
+              for p in SHIPPED_CATALOG.rglob("*.yaml")})
+    with serve_github(hub):
+        forge = GitHubForge(hub.full_name, hub.token, api_url=hub.base_url)
+        proposer = Proposer(forge, catalog_dir=SHIPPED_CATALOG)
+        async with serve_http(tool_server("notes", ["add_note"])) as url:
+            endpoint = Endpoint(name="notes", source="kubernetes", origin="t", url=url)
+            hub.fail_next.extend([502, 502])
+            async with run_discovery(db, [source], proposer=proposer) as running:
+                await source.queue.put(Seen(endpoint))
+                failed = await eventually_row(
+                    running, "notes", lambda r: "error" in r.discovery.get("proposal", {})
+                )
+                assert "GitHub 502" in failed.discovery["proposal"]["error"]
+                await eventually_row(
+                    running,
+                    "notes",
+                    lambda r: r.discovery.get("proposal", {}).get("status") == "opened",
+                )
+    assert [p["head"]["ref"] for p in hub.open_pulls()] == ["discovery/add-notes"]
 
 
 # ------------------------------------------------------------------ helpers
