@@ -1,0 +1,190 @@
+"""`mcpfleet up` started as a user starts it, queried over HTTP and MCP, then stopped.
+
+Everything is real: the embedded PostgreSQL, the gateway's stdio upstreams (the npm
+reference server and the repo's Python example server), the local embedding model,
+discovery's file source. Only the port and the data directory are the test's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import httpx2
+import psutil
+import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from runtime.db import open_database
+from runtime.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+MCPFLEET = [sys.executable, "-m", "mcpfleet"]
+START_DEADLINE = 180.0
+
+
+@dataclass
+class Fleet:
+    process: subprocess.Popen[str]
+    url: str
+    data_dir: Path
+    output: list[str]
+    pump: threading.Thread
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "token").read_text().strip()
+
+    def descendants(self) -> list[psutil.Process]:
+        return psutil.Process(self.process.pid).children(recursive=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _collect(process: subprocess.Popen[str], lines: list[str]) -> threading.Thread:
+    """Copy the process's output into ``lines`` as it arrives (a thread: pipes block)."""
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread
+
+
+def _wait_for(marker: str, process: subprocess.Popen[str], lines: list[str]) -> None:
+    deadline = time.monotonic() + START_DEADLINE
+    while time.monotonic() < deadline and process.poll() is None:
+        if any(marker in line for line in lines):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"`mcpfleet up` never said {marker!r}:\n" + "\n".join(lines))
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    data_dir = tmp_path_factory.mktemp("fleet") / "state"
+    port = _free_port()
+    env = {**os.environ, "COLUMNS": "200", "MCPFLEET_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [*MCPFLEET, "up", "--port", str(port), "--proposals", "off"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    pump = _collect(process, lines)
+    try:
+        _wait_for("Ctrl-C stops everything", process, lines)
+        yield Fleet(process, f"http://127.0.0.1:{port}", data_dir, lines, pump)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        pump.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_up_prints_the_endpoints_the_token_and_healthy_local_servers(fleet: Fleet) -> None:
+    text = "\n".join(fleet.output)
+    assert f"mcpfleet local fleet is up at {fleet.url}" in text
+    assert f"{fleet.url}/mcp" in text
+    assert fleet.token.startswith("mcpf_") and fleet.token in text
+    assert "everything: healthy" in text
+    assert "homelab: healthy" in text
+    assert oct((fleet.data_dir / "token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_question_works_out_of_the_box_through_mcpfleet_query(fleet: Fleet) -> None:
+    result = subprocess.run(
+        [*MCPFLEET, "query", "how much disk space is free on /", "--json", "--url", fleet.url],
+        cwd=REPO,
+        env={**os.environ, "MCPFLEET_DATA_DIR": str(fleet.data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["route"] == "tool"
+    assert body["servers"] == ["homelab"]
+    assert "free_bytes" in json.dumps(body["result"])
+
+
+def test_the_rest_api_lists_servers_and_calls_a_tool(fleet: Fleet) -> None:
+    headers = {"Authorization": f"Bearer {fleet.token}"}
+    with httpx.Client(base_url=fleet.url, headers=headers, timeout=30) as http:
+        assert (
+            http.get("/api/v1/servers", headers={"Authorization": "Bearer nope"}).status_code == 401
+        )
+        names = {s["name"] for s in http.get("/api/v1/servers").json()["servers"]}
+        assert {"everything", "homelab"} <= names
+        echoed = http.post("/api/v1/mcp/everything/tools/echo", json={"message": "fleet"})
+        assert echoed.status_code == 200, echoed.text
+        assert "fleet" in json.dumps(echoed.json())
+        registry = http.get("/v0/servers").json()
+        assert registry["metadata"]["count"] >= 2
+
+
+def test_an_mcp_client_sees_the_federated_tools_and_find_tools(fleet: Fleet) -> None:
+    async def session() -> tuple[set[str], str]:
+        headers = {"Authorization": f"Bearer {fleet.token}"}
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0)) as http,
+            Client(streamable_http_client(f"{fleet.url}/mcp", http_client=http)) as client,
+        ):
+            tools = {t.name for t in (await client.list_tools()).tools}
+            found = await client.call_tool("find_tools", {"query": "disk usage", "k": 3})
+            return tools, json.dumps(found.structured_content)
+
+    tools, found = asyncio.run(session())
+    assert {"everything__echo", "homelab__disk_usage", "find_tools"} <= tools
+    assert "homelab__disk_usage" in found
+
+
+def test_sigint_stops_everything_cleanly_and_keeps_every_record(fleet: Fleet) -> None:
+    children = fleet.descendants()
+    assert children, "the gateway's stdio servers run as children"
+    fleet.process.send_signal(signal.SIGINT)
+    assert fleet.process.wait(timeout=60) == 0, "\n".join(fleet.output)
+    fleet.pump.join(timeout=10)
+    assert "stopped cleanly" in "\n".join(fleet.output)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert alive == [], f"left running: {[p.cmdline() for p in alive]}"
+
+    async def counts() -> tuple[int, int]:
+        settings = Settings(data_dir=fleet.data_dir, catalog=REPO / "catalog")
+        async with open_database(settings) as db, db.connection() as conn:
+            audit = await (
+                await conn.execute(
+                    "SELECT count(*) FROM audit_log WHERE server = 'everything' AND tool = 'echo'"
+                )
+            ).fetchone()
+            history = await (await conn.execute("SELECT count(*) FROM query_history")).fetchone()
+            return int(audit[0]), int(history[0])
+
+    audit, history = asyncio.run(counts())
+    assert audit >= 1
+    assert history >= 1
