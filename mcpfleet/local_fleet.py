@@ -24,21 +24,17 @@ from rich.console import Console
 from catalog import Catalog
 from catalog.model import HttpServer, RemoteServer, StdioServer
 from mcpfleet.composition import discovery_extension, router_extension, triage_extension
+from mcpfleet.state import token_file
 from runtime.db import Database, open_database
 from runtime.discovery.config import DiscoveryConfig, repository_root
 from runtime.gateway import GatewayConfig, create_app
 from runtime.settings import Settings
 from runtime.store import TokenNotFound, TokenStore
 
-__all__ = ["LOCAL_TOKEN_NAME", "LocalFleet", "token_file"]
+__all__ = ["LOCAL_TOKEN_NAME", "LocalFleet"]
 
 LOCAL_TOKEN_NAME = "local-fleet"
 UPSTREAM_WAIT = 30.0
-
-
-def token_file(data_dir: Path) -> Path:
-    """Where the local fleet leaves its token for ``mcpfleet query`` and scripts."""
-    return data_dir / "token"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from catalog import CatalogError
 from mcpfleet.commands.catalog import print_problems
-from mcpfleet.local_fleet import LocalFleet, token_file
+from mcpfleet.state import token_file
 from runtime.settings import Settings
 
 __all__ = ["query", "up"]
@@ -41,6 +41,7 @@ def up(
     ),
 ) -> None:
     """Run the whole fleet on this machine: PostgreSQL, gateway, triage, router, discovery."""
+    from mcpfleet.local_fleet import LocalFleet  # the whole runtime: import only when run
     from runtime.gateway.logs import configure_logging
 
     server_dirs = (local_servers,) if local_servers.is_dir() else ()
