@@ -4,7 +4,7 @@ from runtime.gateway.upstream.breaker import CircuitBreaker, CircuitState
 from runtime.gateway.upstream.endpoint import Endpoint, Listing
 from runtime.gateway.upstream.pool import PoolSettings, UpstreamPool
 from runtime.gateway.upstream.spec import EndpointSpec, ServerSpec, specs_from_catalog
-from runtime.gateway.upstream.upstream import Upstream, UpstreamView
+from runtime.gateway.upstream.upstream import Upstream
 
 __all__ = [
     "CircuitBreaker",
@@ -16,6 +16,5 @@ __all__ = [
     "ServerSpec",
     "Upstream",
     "UpstreamPool",
-    "UpstreamView",
     "specs_from_catalog",
 ]

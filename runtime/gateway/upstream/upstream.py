@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import mcp_types as types
@@ -17,20 +16,7 @@ import mcp_types as types
 from runtime.gateway.upstream.endpoint import Endpoint, Listing
 from runtime.gateway.upstream.spec import ServerSpec
 
-__all__ = ["Upstream", "UpstreamView"]
-
-
-@dataclass(frozen=True)
-class UpstreamView:
-    """A read-only snapshot for the REST registry view and the registry writer."""
-
-    name: str
-    kind: str
-    source: str
-    up: bool
-    endpoints: tuple[dict[str, object], ...]
-    tools: tuple[types.Tool, ...]
-    last_error: str | None
+__all__ = ["Upstream"]
 
 
 class Upstream:
@@ -39,7 +25,8 @@ class Upstream:
     def __init__(self, spec: ServerSpec, endpoints: Sequence[Endpoint]) -> None:
         self.spec = spec
         self.endpoints = list(endpoints)
-        self.listing: Listing | None = None
+        self._listing: Listing | None = None
+        self._by_name: dict[str, types.Tool] = {}
         self._turn = itertools.count()
 
     @property
@@ -62,11 +49,21 @@ class Upstream:
         return "degraded" if any(verdicts) else "unhealthy"
 
     @property
+    def listing(self) -> Listing | None:
+        """What the server last listed (``None`` until a health check got through)."""
+        return self._listing
+
+    @listing.setter
+    def listing(self, listing: Listing) -> None:
+        self._listing = listing
+        self._by_name = {tool.name: tool for tool in listing.tools}
+
+    @property
     def tools(self) -> tuple[types.Tool, ...]:
-        return self.listing.tools if self.listing else ()
+        return self._listing.tools if self._listing else ()
 
     def tool(self, name: str) -> types.Tool | None:
-        return next((t for t in self.tools if t.name == name), None)
+        return self._by_name.get(name)
 
     def is_read_only(self, tool: str) -> bool:
         """Safe to retry: the catalog says so, or the tool's own ``readOnlyHint`` does."""
@@ -87,27 +84,3 @@ class Upstream:
             if endpoint.breaker.acquire():
                 return endpoint
         return None
-
-    def view(self) -> UpstreamView:
-        errors = [e.last_error for e in self.endpoints if e.last_error]
-        return UpstreamView(
-            name=self.name,
-            kind=self.spec.kind,
-            source=self.spec.source,
-            up=self.up,
-            endpoints=tuple(
-                {
-                    "endpoint": e.label,
-                    "transport": e.spec.transport,
-                    "healthy": e.healthy,
-                    "circuit": e.breaker.state.value,
-                    "inFlight": e.in_flight,
-                    "calls": e.calls,
-                    "protocolVersion": e.protocol_version,
-                    "lastError": e.last_error,
-                }
-                for e in self.endpoints
-            ),
-            tools=self.tools,
-            last_error=errors[0] if errors else None,
-        )
