@@ -14,16 +14,15 @@ from dataclasses import dataclass
 
 import anyio
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from runtime.db import Database, open_database
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.config import GatewayConfig, in_cluster
 from runtime.gateway.federation import Federation, GatewayTool
 from runtime.gateway.handlers import install_error_handlers
+from runtime.gateway.mcp_route import McpRoute
 from runtime.gateway.metrics import GatewayMetrics
 from runtime.gateway.openapi import install_openapi
 from runtime.gateway.registry import RegistryBridge
@@ -84,30 +83,10 @@ def create_app(
         for extra in extension.routers:
             app.include_router(extra)
     app.router.routes.append(
-        Route(MCP_PATH, _McpEndpoint(), methods=["GET", "POST", "DELETE"], include_in_schema=False)
+        Route(MCP_PATH, McpRoute(), methods=["GET", "POST", "DELETE"], include_in_schema=False)
     )
     app.add_middleware(SecurityMiddleware)
     return app
-
-
-class _McpEndpoint:
-    """ASGI shim: the SDK's session manager exists only while the lifespan runs.
-
-    The gateway serves MCP statelessly, so there is no standalone event stream to GET and
-    no session to DELETE: both answer 405 at once (the transport spec allows it) instead
-    of holding a stream open that nothing will ever write to.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "POST":
-            body = {"error": {"code": "method_not_allowed",
-                              "reason": "the gateway serves stateless MCP: POST only"}}
-            await JSONResponse(body, status_code=405, headers={"Allow": "POST"})(
-                scope, receive, send
-            )
-            return
-        manager: StreamableHTTPSessionManager = scope["app"].state.mcp
-        await manager.handle_request(scope, receive, send)
 
 
 class _Resources:

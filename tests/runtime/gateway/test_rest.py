@@ -239,3 +239,34 @@ async def test_the_mcp_routes_documented_answers_are_real(
     assert documented(gateway, "delete", "/mcp", delete.status_code), delete.status_code
     assert documented(gateway, "post", "/mcp", bad.status_code), bad.status_code
     assert bad.status_code == 400 and bad.json()["error"]["code"] == -32700
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}', {}),
+        (b'{"jsonrpc": "2.0", "id": 2, "method": "no/such/method"}', {}),
+        (b'[{"jsonrpc": "2.0", "id": 3, "method": "ping"}]', {}),
+        (b'{"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {}}',
+         {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call"}),
+        (b'{"id": 5}', {"MCP-Protocol-Version": "2026-07-28"}),
+        (b"x" * (5 * 1024 * 1024), {}),
+        (b'{"jsonrpc": "2.0", "id": 6, "method": "ping"}', {"Accept": "text/html"}),
+    ],
+    ids=["call-without-name", "unknown-method", "batch", "modern-without-envelope",
+         "not-a-request", "too-large", "wrong-accept"],
+)
+async def test_malformed_mcp_requests_get_a_json_error_never_a_500(
+    gateway: RunningGateway, token: str, body: bytes, headers: dict[str, str]
+) -> None:
+    async with gateway.http(token) as http:
+        response = await http.post(
+            "/mcp", content=body,
+            headers={"Accept": "application/json, text/event-stream",
+                     "Content-Type": "application/json",
+                     "MCP-Protocol-Version": "2025-11-25", **headers},
+        )
+    assert response.status_code < 500
+    assert documented(gateway, "post", "/mcp", response.status_code), response.status_code
+    assert "error" in response.json()
+    assert "Traceback" not in response.text
