@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -66,8 +66,6 @@ class _Tracked:
     task: asyncio.Task[None] | None = None
     result: ProbeResult | None = None
     error: ProbeError | None = None
-    retrying: bool = False
-    seen_at: float = field(default_factory=time.monotonic)
 
 
 class Discovery:
@@ -215,10 +213,8 @@ class Discovery:
                     f"probe of {endpoint.name}",
                     self._records.probed(endpoint, result, in_catalog=in_catalog),
                 ):
-                    tracked.retrying = False
                     await self._after_probe(endpoint, result, in_catalog)
                     return
-            tracked.retrying = True
             await asyncio.sleep(self._probe_backoff.delay(attempt))
             attempt += 1
 
