@@ -70,6 +70,7 @@ def to_plain(node: Any) -> Any:
 def read_document(file: Path) -> Document | Problem:
     """Parse one YAML file, or say exactly where its syntax breaks."""
     yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True  # so a round-trip write keeps the operator's quoting
     try:
         tree = yaml.load(file.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:

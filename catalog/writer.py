@@ -88,6 +88,6 @@ def _merge(target: CommentedMap, update: Mapping[str, Any]) -> None:
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 100
+    yaml.width = 4096  # never re-wrap the operator's long lines
     yaml.preserve_quotes = True
     return yaml

@@ -51,7 +51,11 @@ def discovery_extension(settings: Settings, config: DiscoveryConfig) -> GatewayE
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running_discovery(
-            app.state.database, catalog, Path(settings.catalog), config
+            app.state.database,
+            catalog,
+            Path(settings.catalog),
+            config,
+            metrics_registry=app.state.metrics.registry,  # one /metrics for the process
         ) as runtime:
             app.state.prober = runtime.prober
             app.state.proposer = runtime.proposer

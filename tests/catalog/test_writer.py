@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from catalog import CatalogError, HttpServer, StdioServer, load_catalog, write_server
+from catalog import (
+    CatalogError,
+    ClusterApiServer,
+    HttpServer,
+    SecretRef,
+    StdioServer,
+    load_catalog,
+    write_server,
+)
 from catalog.model import Egress
 
 
@@ -94,3 +102,33 @@ def test_an_update_that_would_break_the_file_is_refused_and_nothing_is_written(
     assert any(p.rule.startswith("schema.") for p in raised.value.problems)
     assert file.read_text() == edited
     assert not list(file.parent.glob(".*.tmp"))
+
+
+def test_an_update_keeps_quoting_and_long_lines_so_the_diff_is_only_the_change(
+    catalog_copy: Path,
+) -> None:
+    file = catalog_copy / "servers" / "talos-prod.yaml"
+    before = file.read_text()
+    update = ClusterApiServer(
+        kind="cluster-api",
+        name="talos-prod",
+        api="talos",
+        description="Talos Linux on the production nodes (services, etcd, dmesg, upgrades), "
+        "read-only.",
+        image="ghcr.io/shreck/talos-mcp-server:0.3.2",
+        kubeconfig=SecretRef(
+            env="TALOSCONFIG_DATA", path="/mcp-servers/talos", key="PROD_TALOSCONFIG"
+        ),
+    )
+    write_server(catalog_copy, update)
+    changed = [
+        (old, new)
+        for old, new in zip(before.splitlines(), file.read_text().splitlines(), strict=False)
+        if old != new
+    ]
+    assert changed == [
+        (
+            "  image: ghcr.io/shreck/talos-mcp-server:0.3.1",
+            "  image: ghcr.io/shreck/talos-mcp-server:0.3.2",
+        )
+    ]
