@@ -47,6 +47,7 @@ class Result:
     label: str
     samples: list[float]
     wall: float
+    cpu: str = ""
 
     @property
     def p50(self) -> float:
@@ -63,7 +64,47 @@ class Result:
 
     def row(self) -> str:
         return (f"{self.label:<40} p50 {self.p50:7.2f} ms   p99 {self.p99:7.2f} ms   "
-                f"{self.rate:8.1f} calls/s   (n={len(self.samples)})")
+                f"{self.rate:8.1f} calls/s   (n={len(self.samples)})\n"
+                f"{'':<42}{self.cpu}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def family_cpu(root: int) -> float:
+    """CPU time of ``root`` and its children (PostgreSQL: postmaster and backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == root or int(fields[1]) == root:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+@dataclass
+class Meters:
+    """CPU used per call by each process of a phase: where the cost of a path lands."""
+
+    pids: dict[str, int]
+
+    def read(self) -> dict[str, float]:
+        readings = {"client": cpu_seconds(os.getpid())}
+        for name, pid in self.pids.items():
+            readings[name] = family_cpu(pid) if name == "postgres" else cpu_seconds(pid)
+        return readings
+
+    @staticmethod
+    def per_call(before: dict[str, float], after: dict[str, float], calls: int) -> str:
+        parts = [f"{name} {(after[name] - before[name]) / calls * 1e3:.2f}" for name in after]
+        return "CPU ms/call: " + ", ".join(parts)
 
 
 def free_port() -> int:
@@ -148,19 +189,21 @@ async def mcp_client(url: str, token: str | None) -> AsyncIterator[Client]:
 Call = Callable[[], Awaitable[object]]
 
 
-async def sequential(label: str, call: Call, n: int) -> Result:
+async def sequential(label: str, call: Call, n: int, meters: Meters) -> Result:
     for _ in range(20):
         await call()
     samples = []
+    before = meters.read()
     started = time.perf_counter()
     for _ in range(n):
         t = time.perf_counter()
         await call()
         samples.append(time.perf_counter() - t)
-    return Result(label, samples, time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    return Result(label, samples, wall, Meters.per_call(before, meters.read(), n))
 
 
-async def concurrent(label: str, calls: list[Call], per_client: int) -> Result:
+async def concurrent(label: str, calls: list[Call], per_client: int, meters: Meters) -> Result:
     for call in calls:
         await call()
     samples: list[float] = []
@@ -171,9 +214,12 @@ async def concurrent(label: str, calls: list[Call], per_client: int) -> Result:
             await call()
             samples.append(time.perf_counter() - t)
 
+    before = meters.read()
     started = time.perf_counter()
     await asyncio.gather(*(client(call) for call in calls))
-    return Result(label, samples, time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    cpu = Meters.per_call(before, meters.read(), len(samples))
+    return Result(label, samples, wall, cpu)
 
 
 async def mcp_calls(
@@ -202,7 +248,9 @@ def rest_call(http: httpx.AsyncClient) -> Call:
     return call
 
 
-async def measure(upstream: str, gateway: str, token: str, args: argparse.Namespace) -> None:
+async def measure(
+    upstream: str, gateway: str, token: str, args: argparse.Namespace, meters: Meters
+) -> None:
     direct_url, gateway_url = upstream, f"{gateway}/mcp"
     auth = {"Authorization": f"Bearer {token}"}
     async with AsyncExitStack() as stack:
@@ -210,16 +258,18 @@ async def measure(upstream: str, gateway: str, token: str, args: argparse.Namesp
         (through,) = await mcp_calls(gateway_url, token, "bench__echo", 1, stack)
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=gateway, headers=auth))
         seq = [
-            await sequential("direct (MCP client → upstream)", direct, args.calls),
-            await sequential("gateway /mcp (MCP client → gateway)", through, args.calls),
-            await sequential("gateway REST (httpx → gateway)", rest_call(http), args.calls),
+            await sequential("direct (MCP client → upstream)", direct, args.calls, meters),
+            await sequential("gateway /mcp (MCP client → gateway)", through, args.calls, meters),
+            await sequential("gateway REST (httpx → gateway)", rest_call(http), args.calls,
+                             meters),
         ]
         direct_many = await mcp_calls(direct_url, None, "echo", args.clients, stack)
         gateway_many = await mcp_calls(gateway_url, token, "bench__echo", args.clients, stack)
         conc = [
-            await concurrent(f"direct, {args.clients} clients", direct_many, args.per_client),
+            await concurrent(f"direct, {args.clients} clients", direct_many, args.per_client,
+                             meters),
             await concurrent(f"gateway /mcp, {args.clients} clients", gateway_many,
-                             args.per_client),
+                             args.per_client, meters),
         ]
     print()
     print("sequential")
@@ -279,7 +329,10 @@ def main() -> None:
         print(f"event loop: {'uvloop' if uvloop else 'asyncio'}; uvicorn HTTP parser: "
               f"{'httptools' if importlib.util.find_spec('httptools') else 'h11'}")
         run = uvloop.run if uvloop else asyncio.run
-        run(measure(upstream_url, f"http://127.0.0.1:{gw_port}", token, args))
+        postmaster = int((root / "postgres" / "postmaster.pid").read_text().split()[0])
+        meters = Meters({"upstream": upstream.pid, "gateway": gateway.pid,
+                         "postgres": postmaster})
+        run(measure(upstream_url, f"http://127.0.0.1:{gw_port}", token, args, meters))
     finally:
         for process in reversed(processes):
             stop(process)
