@@ -107,19 +107,18 @@ class Fleet(pulumi.ComponentResource):
         )
         Security(f"{name}-security", SecurityArgs(catalog, ns), child())
         runtime = child(secrets, config, database)
+        gateway_secret = (
+            index.secret_for_name("gateway") if "gateway" in platform.secrets.paths else None
+        )
         triage = Triage(
             f"{name}-triage",
-            TriageArgs(
-                catalog,
-                ns,
-                mount,
-                database_secret,
-                index.secret_for_name("gateway") if "gateway" in platform.secrets.paths else None,
-            ),
+            TriageArgs(catalog, ns, mount, database_secret, gateway_secret),
             runtime,
         )
         gateway = Gateway(
-            f"{name}-gateway", GatewayArgs(platform, ns, mount, database_secret), runtime
+            f"{name}-gateway",
+            GatewayArgs(platform, ns, mount, database_secret, gateway_secret),
+            runtime,
         )
         router_secret = index.secret_for_name("router") if provider_key_envs(catalog) else None
         RuntimeService(

@@ -13,10 +13,13 @@ from catalog.naming import (
     METRICS_PORT_NAME,
     gateway_metrics_service_name,
     runtime_resource_name,
+    runtime_url,
     selector,
 )
 from components.meta import Manifest, child_options, object_meta
+from components.pods import env_from_secret
 from components.services import RuntimeService, RuntimeServiceArgs
+from components.triage import TRIAGE_TOKEN_ENV, TRIAGE_TOKEN_KEY
 from components.workload import CatalogMount, RuntimeWorkload
 
 __all__ = [
@@ -54,6 +57,18 @@ def l2_announcement_policy(platform: Platform) -> Manifest:
     }
 
 
+def _triage_env(platform: Platform, gateway_secret: str | None) -> list[Manifest]:
+    """The gateway hosts triage (``/api/v1/query``, ``find_tools``): its Ollama and router token."""
+    env: list[Manifest] = [
+        {"name": "MCPFLEET_OLLAMA_URL", "value": runtime_url("ollama", platform)}
+    ]
+    if gateway_secret:
+        env.append(
+            env_from_secret(TRIAGE_TOKEN_ENV, gateway_secret, TRIAGE_TOKEN_KEY, optional=True)
+        )
+    return env
+
+
 def _public_url(platform: Platform) -> tuple[str, ...]:
     """The external URL the gateway advertises (OAuth resource metadata) when it has one."""
     traefik = platform.ingress.traefik
@@ -66,6 +81,8 @@ class GatewayArgs:
     namespace: pulumi.Input[str]
     catalog_mount: CatalogMount
     database_secret: str
+    gateway_secret: str | None = None
+    """The gateway path's Secret: ``TRIAGE_TOKEN`` there lets its triage call the router."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -105,7 +122,12 @@ class Gateway(pulumi.ComponentResource):
                     resources=gateway.resources,
                     catalog=args.catalog_mount,
                     database_secret=args.database_secret,
-                    extra_args=_public_url(platform),
+                    env=_triage_env(platform, args.gateway_secret),
+                    extra_args=(
+                        *_public_url(platform),
+                        "--router-url",
+                        runtime_url("router", platform),
+                    ),
                 ),
                 service_type="LoadBalancer",
                 service_annotations={LB_IPS_ANNOTATION: str(lb.gateway_ip)},

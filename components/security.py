@@ -95,7 +95,9 @@ class Security(pulumi.ComponentResource):
                 [port["router"]],
             ),
             "discovery": ingress_from(_runtime("discovery"), [SCRAPER_PEER], [port["discovery"]]),
-            "ollama": ingress_from(_runtime("ollama"), [peer["triage"], peer["router"]], [ollama]),
+            "ollama": ingress_from(
+                _runtime("ollama"), [peer["gateway"], peer["triage"], peer["router"]], [ollama]
+            ),
             "postgres": ingress_from(db, [*peer.values(), backup], [postgres]),
         }
         for service, spec in ingress.items():
@@ -116,6 +118,7 @@ class Security(pulumi.ComponentResource):
                 *((p, ()) for p in _MCP_SERVER_PODS),
                 (peer["triage"], [port["triage"]]),
                 (peer["router"], [port["router"]]),
+                (pod_peer(_runtime("ollama")), [ollama]),  # the triage it hosts
                 database,
             ],
             "triage": [

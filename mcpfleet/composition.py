@@ -8,21 +8,24 @@ so the local fleet and a single-pod deployment share the same wiring.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 
+from runtime.contracts import Completer
 from runtime.discovery.api import registry_namespace, registry_router
 from runtime.discovery.app import running_discovery
 from runtime.discovery.config import DiscoveryConfig
-from runtime.gateway import GatewayExtension, GatewayTool
+from runtime.gateway import GatewayConfig, GatewayExtension, GatewayTool, create_app
 from runtime.proposals.api import proposals_router
-from runtime.router import create_router_api, hosted_model_router
+from runtime.router import RouterClient, create_router_api, hosted_model_router
 from runtime.settings import Settings
 from runtime.triage.host import FIND_TOOLS, TriageHost
 
-__all__ = ["discovery_extension", "router_extension", "triage_extension"]
+__all__ = ["discovery_extension", "gateway_app", "router_extension", "triage_extension"]
 
 
 def router_extension(settings: Settings) -> GatewayExtension:
@@ -37,9 +40,15 @@ def router_extension(settings: Settings) -> GatewayExtension:
     )
 
 
-def triage_extension(settings: Settings) -> tuple[GatewayExtension, TriageHost]:
-    """Triage: ``/api/v1/query``, ``/api/v1/triage``, ``/api/v1/embed`` and ``find_tools``."""
-    host = TriageHost(settings)
+def triage_extension(
+    settings: Settings, *, completer: Completer | None = None
+) -> tuple[GatewayExtension, TriageHost]:
+    """Triage: ``/api/v1/query``, ``/api/v1/triage``, ``/api/v1/embed`` and ``find_tools``.
+
+    Tool calls go through the gateway's own upstream layer; escalations to ``completer``
+    (the router service over HTTP in a pod) or, when None, to a router hosted alongside.
+    """
+    host = TriageHost(settings, {"completer": completer} if completer is not None else {})
     tool = GatewayTool(definition=FIND_TOOLS, handler=host.find_tools)
     return GatewayExtension(routers=[host.router], tools=[tool], lifespan=host.lifespan), host
 
@@ -66,3 +75,29 @@ def discovery_extension(settings: Settings, config: DiscoveryConfig) -> GatewayE
     return GatewayExtension(
         routers=[registry_router(namespace), proposals_router()], lifespan=lifespan
     )
+
+
+def gateway_app(
+    settings: Settings,
+    *,
+    local: bool,
+    public_url: str | None = None,
+    auth: bool = True,
+    triage: bool = True,
+    router_url: str | None = None,
+) -> FastAPI:
+    """What a gateway pod runs (``mcpfleet serve gateway``): the gateway hosting triage, so
+    ``/api/v1/query`` and the ``find_tools`` meta-tool answer at the gateway's address; with
+    ``router_url`` triage escalates to the router service (token ``MCPFLEET_TRIAGE_TOKEN``).
+    """
+    config = GatewayConfig.from_catalog(
+        settings.loaded_catalog, local=local, public_url=public_url, auth=auth
+    )
+    extensions = []
+    if triage:
+        completer = None
+        if router_url:
+            token = os.environ.get("MCPFLEET_TRIAGE_TOKEN")
+            completer = RouterClient(router_url, httpx.AsyncClient(timeout=120.0), token=token)
+        extensions.append(triage_extension(settings, completer=completer)[0])
+    return create_app(settings, config, extensions=extensions)

@@ -60,10 +60,17 @@ def gateway(
     no_auth: bool = typer.Option(
         False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
     ),
+    triage: bool = typer.Option(
+        True, help="Host triage: /api/v1/query, /api/v1/triage, /api/v1/embed, find_tools."
+    ),
+    router_url: str | None = typer.Option(
+        None, help="Model router for triage's escalations (token: MCPFLEET_TRIAGE_TOKEN)."
+    ),
     log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
 ) -> None:
-    """The MCP gateway: /mcp, the REST API, /metrics."""
-    from runtime.gateway import GatewayConfig, create_app, in_cluster
+    """The MCP gateway: /mcp, the REST API, /metrics, and (by default) triage."""
+    from mcpfleet.composition import gateway_app
+    from runtime.gateway import in_cluster
     from runtime.settings import Settings
 
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
@@ -73,11 +80,15 @@ def gateway(
         print_problems(Console(stderr=True), exc.problems)
         raise typer.Exit(1) from None
     local = not in_cluster() if mode is Mode.AUTO else mode is Mode.LOCAL
-    config = GatewayConfig.from_catalog(
-        catalog, local=local, public_url=public_url, auth=not no_auth
-    )
     run_service(
-        create_app(settings, config),
+        gateway_app(
+            settings,
+            local=local,
+            public_url=public_url,
+            auth=not no_auth,
+            triage=triage,
+            router_url=router_url,
+        ),
         host=host,
         port=port or catalog.platform.gateway.port,
         log_level=settings.log_level,
@@ -131,8 +142,12 @@ def discovery(
     from runtime.settings import Settings
 
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
-    options = {"kubernetes": kubernetes, "endpoints_dir": endpoints_dir, "proposals": proposals,
-               "git_repo": git_repo}
+    options = {
+        "kubernetes": kubernetes,
+        "endpoints_dir": endpoints_dir,
+        "proposals": proposals,
+        "git_repo": git_repo,
+    }
     try:
         catalog = settings.loaded_catalog
         config = DiscoveryConfig(**{k: v for k, v in options.items() if v is not None})

@@ -169,7 +169,16 @@ def test_runtime_pods_read_the_database_url_from_its_secret_and_mount_the_catalo
         assert CATALOG_MOUNT in mounts
         assert app["readinessProbe"]["httpGet"]["path"] == health_path(service)  # type: ignore[arg-type]
     gateway = fleet.find("Deployment", "mcpfleet-gateway").manifest["spec"]["template"]["spec"]
-    assert gateway["containers"][0]["args"][4:] == ["--public-url", "https://mcp.shreck.io"]
+    assert gateway["containers"][0]["args"][4:] == [
+        "--public-url",
+        "https://mcp.shreck.io",
+        "--router-url",
+        "http://mcpfleet-router.mcp-system.svc.cluster.local:8083",
+    ]
+    # the gateway hosts triage: Ollama for its local LLM, a token for the router
+    env = {e["name"]: e for e in gateway["containers"][0]["env"]}
+    assert env["MCPFLEET_OLLAMA_URL"]["value"].startswith("http://mcpfleet-ollama.")
+    assert env["MCPFLEET_TRIAGE_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "TRIAGE_TOKEN"
 
 
 def test_workload_resources_are_the_catalogs(fleet: Rendering, shipped: Catalog) -> None:

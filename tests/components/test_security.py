@@ -52,7 +52,11 @@ def test_the_gateway_is_open_to_clients_and_the_rest_only_to_their_callers(
     router = rendering.find("NetworkPolicy", "mcpfleet-router-ingress").manifest["spec"]
     assert _instances(router["ingress"][0]["from"]) == ["mcpfleet-gateway", "mcpfleet-triage"]
     ollama = rendering.find("NetworkPolicy", "mcpfleet-ollama-ingress").manifest["spec"]
-    assert _instances(ollama["ingress"][0]["from"]) == ["mcpfleet-triage", "mcpfleet-router"]
+    assert _instances(ollama["ingress"][0]["from"]) == [
+        "mcpfleet-gateway",
+        "mcpfleet-triage",
+        "mcpfleet-router",
+    ]
 
 
 def test_the_router_may_reach_only_the_model_provider_apis_outside(shipped: Catalog) -> None:

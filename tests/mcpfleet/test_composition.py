@@ -1,0 +1,74 @@
+"""What a gateway pod runs: the gateway hosting triage, so questions and ``find_tools``
+answer at the gateway's own address (the LoadBalancer IP and the ingress host)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import httpx2
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from mcpfleet.composition import gateway_app
+from runtime.db import Database
+from runtime.router import RouterClient
+from runtime.settings import Settings
+from runtime.store import TokenStore
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert not task.done(), "the gateway did not start"
+        assert time.monotonic() < deadline, "the gateway did not start in time"
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_the_pod_gateway_answers_questions_and_offers_find_tools(
+    runtime_settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")  # no local LLM
+    monkeypatch.setenv("MCPFLEET_TRIAGE_TOKEN", "mcpf_router_token")
+    token = (await TokenStore(db).create("operator")).token
+    app = gateway_app(runtime_settings, local=True, router_url="http://127.0.0.1:9")
+    async with serving(app) as url:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+            decided = await http.post("/api/v1/triage", json={"text": "what is a pod"})
+            assert decided.status_code == 200, decided.text
+            assert decided.json()["route"] in {"direct", "escalate", "tool", "context"}
+            answered = await http.post("/api/v1/query", json={"text": "what is a kubernetes pod"})
+            assert answered.status_code == 200, answered.text
+        assert isinstance(app.state.triage.completer, RouterClient)
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0)) as http2,
+            Client(streamable_http_client(f"{url}/mcp", http_client=http2)) as client,
+        ):
+            names = {t.name for t in (await client.list_tools()).tools}
+        assert "find_tools" in names
+
+
+async def test_triage_can_be_left_out_of_the_gateway(runtime_settings: Settings) -> None:
+    app = gateway_app(runtime_settings, local=True, triage=False, auth=False)
+    paths = set(app.openapi()["paths"])
+    assert "/api/v1/mcp/{server}/tools/{tool}" in paths
+    assert "/api/v1/query" not in paths
+    with_triage = gateway_app(runtime_settings, local=True, auth=False)
+    assert "/api/v1/query" in with_triage.openapi()["paths"]
