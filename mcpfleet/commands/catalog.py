@@ -9,10 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from catalog import Catalog, Problem, check_catalog
+from catalog import Catalog, CatalogError, Problem, check_catalog
 from catalog.schemas import write_schemas
+from runtime.settings import Settings
 
-__all__ = ["app", "print_problems", "summary_table"]
+__all__ = ["app", "catalog_or_exit", "print_problems", "summary_table"]
 
 app = typer.Typer(help="Validate and inspect the catalog.", no_args_is_help=True)
 DEFAULT_DIR = Path("catalog")
@@ -47,6 +48,15 @@ def schema(
         raise typer.Exit(2)
     for path in write_schemas():
         typer.echo(path)
+
+
+def catalog_or_exit(settings: Settings) -> Catalog:
+    """The settings' catalog, or every problem in it on stderr and exit status 1."""
+    try:
+        return settings.loaded_catalog
+    except CatalogError as exc:
+        print_problems(Console(stderr=True), exc.problems)
+        raise typer.Exit(1) from None
 
 
 def print_problems(console: Console, problems: list[Problem]) -> None:

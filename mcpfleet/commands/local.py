@@ -11,8 +11,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from catalog import CatalogError
-from mcpfleet.commands.catalog import print_problems
+from mcpfleet.commands.catalog import catalog_or_exit
 from mcpfleet.state import token_file
 from runtime.settings import Settings
 
@@ -49,11 +48,7 @@ def up(
         data_dir=data_dir, catalog=catalog_dir, server_dirs=server_dirs
     )
     console = Console()
-    try:
-        settings.loaded_catalog  # noqa: B018 - load (and check) before starting anything
-    except CatalogError as exc:
-        print_problems(Console(stderr=True), exc.problems)
-        raise typer.Exit(1) from None
+    catalog_or_exit(settings)  # load (and check) it before starting anything
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fleet = LocalFleet(
         settings, host=host, port=port, endpoints_dir=endpoints_dir, proposals=proposals

@@ -13,10 +13,8 @@ from pathlib import Path
 import typer
 import uvicorn
 from fastapi import FastAPI
-from rich.console import Console
 
-from catalog import CatalogError
-from mcpfleet.commands.catalog import print_problems
+from mcpfleet.commands.catalog import catalog_or_exit
 
 __all__ = ["app", "run_service"]
 
@@ -74,11 +72,7 @@ def gateway(
     from runtime.settings import Settings
 
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
-    try:
-        catalog = settings.loaded_catalog
-    except CatalogError as exc:
-        print_problems(Console(stderr=True), exc.problems)
-        raise typer.Exit(1) from None
+    catalog = catalog_or_exit(settings)
     local = not in_cluster() if mode is Mode.AUTO else mode is Mode.LOCAL
     run_service(
         gateway_app(
@@ -111,11 +105,7 @@ def router(
     from runtime.settings import Settings
 
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
-    try:
-        catalog = settings.loaded_catalog
-    except CatalogError as exc:
-        print_problems(Console(stderr=True), exc.problems)
-        raise typer.Exit(1) from None
+    catalog = catalog_or_exit(settings)
     run_service(
         create_router_app(settings, auth=not no_auth),
         host=host,
@@ -148,12 +138,8 @@ def discovery(
         "proposals": proposals,
         "git_repo": git_repo,
     }
-    try:
-        catalog = settings.loaded_catalog
-        config = DiscoveryConfig(**{k: v for k, v in options.items() if v is not None})
-    except CatalogError as exc:
-        print_problems(Console(stderr=True), exc.problems)
-        raise typer.Exit(1) from None
+    catalog = catalog_or_exit(settings)
+    config = DiscoveryConfig(**{k: v for k, v in options.items() if v is not None})
     run_service(
         create_discovery_app(settings, config),
         host=host,
@@ -180,11 +166,7 @@ def triage(
     from runtime.settings import Settings
 
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
-    try:
-        catalog = settings.loaded_catalog
-    except CatalogError as exc:
-        print_problems(Console(stderr=True), exc.problems)
-        raise typer.Exit(1) from None
+    catalog = catalog_or_exit(settings)
     run_service(
         standalone_triage_app(settings, gateway_url, router_url, auth=not no_auth),
         host=host,
