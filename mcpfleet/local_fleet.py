@@ -192,23 +192,23 @@ async def _issue_token(db: Database, data_dir: Path) -> str:
 
 
 async def _wait_for_upstreams(url: str, token: str, wanted: set[str]) -> list[dict[str, Any]]:
-    """The registry rows once every local server is healthy (or the wait runs out)."""
-    headers = {"Authorization": f"Bearer {token}"}
-    rows: list[dict[str, Any]] = []
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=5.0) as http:
+    """The registry rows once every local server is healthy (or the wait runs out).
+
+    Polls the open health endpoint, so waiting spends none of the token's rate limit.
+    """
+    async with httpx.AsyncClient(base_url=url, timeout=5.0) as http:
         deadline = asyncio.get_running_loop().time() + UPSTREAM_WAIT
         while asyncio.get_running_loop().time() < deadline:
             try:
-                response = await http.get("/api/v1/servers")
-                response.raise_for_status()
-                rows = _server_rows(response.json())
+                health = (await http.get("/api/v1/health")).json()
             except (httpx.HTTPError, ValueError) as exc:
-                logging.getLogger(__name__).debug("servers not ready: %s", exc)
+                logging.getLogger(__name__).debug("health not ready: %s", exc)
             else:
-                healthy = {r.get("name") for r in rows if r.get("health") == "healthy"}
-                if wanted <= healthy:
+                if health.get("serversUp", 0) >= len(wanted):
                     break
             await asyncio.sleep(0.25)
+        response = await http.get("/api/v1/servers", headers={"Authorization": f"Bearer {token}"})
+        rows = _server_rows(response.json()) if response.status_code == 200 else []
     return [r for r in rows if r.get("name") in wanted] or rows
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -80,11 +82,19 @@ def _wait_for(marker: str, process: subprocess.Popen[str], lines: list[str]) -> 
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    data_dir = tmp_path_factory.mktemp("fleet") / "state"
+def fleet() -> Iterator[Fleet]:
+    # not under pytest's tmp tree: pytest resets it to 0700, which the embedded
+    # PostgreSQL's system user could then no longer traverse
+    root = Path(tempfile.mkdtemp(prefix="mcpfleet-up-test-"))
+    data_dir = root / "state"
     port = _free_port()
     env = {**os.environ, "COLUMNS": "200", "MCPFLEET_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
+    # as CI runs it: no virtual environment on PATH, so `python` must not be needed there
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(sys.prefix)
+    )
+    env.pop("VIRTUAL_ENV", None)
     process = subprocess.Popen(
         [*MCPFLEET, "up", "--port", str(port), "--proposals", "off"],
         cwd=REPO,
@@ -105,6 +115,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         pump.join(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_up_prints_the_endpoints_the_token_and_healthy_local_servers(fleet: Fleet) -> None:

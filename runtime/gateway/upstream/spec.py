@@ -8,6 +8,7 @@ environment by the catalog's secret references — never from a client request.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -95,8 +96,10 @@ def specs_from_catalog(
     """
     specs: list[ServerSpec] = []
     for server in catalog.servers:
-        endpoints = _local_endpoints(server, environ) if local else _cluster_endpoints(
-            server, catalog, environ
+        endpoints = (
+            _local_endpoints(server, environ)
+            if local
+            else _cluster_endpoints(server, catalog, environ)
         )
         if not endpoints:
             continue
@@ -112,13 +115,22 @@ def specs_from_catalog(
     return specs
 
 
+PYTHON_COMMANDS = frozenset({"python", "python3"})
+
+
+def local_command(command: str) -> str:
+    """``python`` in a catalog ``local`` command is the interpreter running mcpfleet, so a
+    Python server finds its packages whether or not a virtual environment is activated."""
+    return sys.executable if command in PYTHON_COMMANDS else command
+
+
 def _local_endpoints(server: AnyServer, environ: Mapping[str, str]) -> list[EndpointSpec]:
     if isinstance(server, StdioServer | HttpServer) and server.local is not None:
         env = {**server.env, **server.local.env, **_secret_env(server, environ)}
         return [
             EndpointSpec(
                 transport="stdio",
-                command=server.local.command,
+                command=local_command(server.local.command),
                 args=tuple(server.local.args),
                 env=env,
             )
