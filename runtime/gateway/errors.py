@@ -128,6 +128,12 @@ class UpstreamUnavailable(GatewayError):
     status, code, jsonrpc_code = 503, "upstream_unavailable", JSONRPC_UPSTREAM
 
 
+class StoreUnavailable(GatewayError):
+    """The database behind tokens and rate limits cannot be reached: retry shortly."""
+
+    status, code, jsonrpc_code = 503, "store_unavailable", INTERNAL_ERROR
+
+
 class Starting(GatewayError):
     """The app is up but its lifespan has not finished opening what requests need."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from runtime.db.errors import DatabaseUnavailable
 from runtime.gateway.auth import (
     ANONYMOUS,
     Principal,
@@ -30,6 +31,7 @@ from runtime.gateway.errors import (
     IpNotAllowed,
     RateLimited,
     Starting,
+    StoreUnavailable,
     Unauthorized,
     error_body,
     to_mcp_error,
@@ -115,6 +117,9 @@ class Guard:
                 resource_metadata=metadata,
                 token_given=True,
             ) from None
+        except DatabaseUnavailable:
+            # a token not in the cache cannot be checked now; that is not the client's fault
+            raise StoreUnavailable("the token store is unreachable; try again shortly") from None
 
 
 class SecurityMiddleware:
