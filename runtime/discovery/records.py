@@ -87,7 +87,6 @@ class DiscoveryRecords:
             await self._declare(endpoint, _description(endpoint, result))
         tools = [Tool.model_validate(t) for t in result.tools]
         await self._registry.set_tools(endpoint.name, tools)
-        await self._registry.set_health(endpoint.name, "healthy")
         await self.note(
             endpoint.name,
             {
@@ -98,15 +97,17 @@ class DiscoveryRecords:
                 "permanent": False,
             },
         )
+        # health last: whoever sees the new health also sees the notes that explain it
+        await self._registry.set_health(endpoint.name, "healthy")
 
     async def failed(self, endpoint: Endpoint, error: ProbeError, *, in_catalog: bool) -> None:
         """A failed probe: unhealthy, with the reason and whether retrying can help."""
         if not in_catalog:
             await self._declare(endpoint, endpoint.description or f"found as {endpoint.origin}")
-        await self._registry.set_health(endpoint.name, "unhealthy", error=str(error))
         await self.note(
             endpoint.name, {**_where(endpoint), "probedAt": _now(), "permanent": error.permanent}
         )
+        await self._registry.set_health(endpoint.name, "unhealthy", error=str(error))
 
     async def gone(self, name: str, *, in_catalog: bool) -> None:
         """A discovered server no source serves any more leaves the registry; a catalog

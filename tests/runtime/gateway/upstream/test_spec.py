@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_a_local_stdio_server_gets_its_env_and_its_secrets_from_the_gateways_env
     )
     (endpoint,) = spec.endpoints
     assert endpoint.transport == "stdio"
-    assert endpoint.command == "python"
+    assert endpoint.command == sys.executable  # `python` is mcpfleet's own interpreter
     assert endpoint.args == ("-m", "runtime.examples.homelab_server")
     assert dict(endpoint.env) == {"LEVEL": "debug", "HOMELAB_TOKEN": "s3cret"}
     assert "s3cret" not in repr(endpoint) and "s3cret" not in endpoint.label
