@@ -21,6 +21,16 @@ __all__ = ["app", "run_service"]
 app = typer.Typer(help="Run a runtime service in the foreground.", no_args_is_help=True)
 
 
+# Options every service takes; the service's own port default comes from the catalog.
+HOST = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod).")
+CATALOG = typer.Option(None, "--catalog", help="Catalog directory (env MCPFLEET_CATALOG).")
+DATA_DIR = typer.Option(None, "--data-dir", help="Local state directory (env MCPFLEET_DATA_DIR).")
+NO_AUTH = typer.Option(
+    False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
+)
+LOG_LEVEL = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR.")
+
+
 class Mode(StrEnum):
     AUTO = "auto"
     LOCAL = "local"
@@ -45,26 +55,24 @@ def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> No
 
 @app.command("gateway")
 def gateway(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    host: str = HOST,
     port: int | None = typer.Option(None, help="Port; default: the catalog's gateway.port."),
-    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    catalog_dir: Path | None = CATALOG,
+    data_dir: Path | None = DATA_DIR,
     mode: Mode = typer.Option(
         Mode.AUTO, help="local: start `local` commands over stdio; cluster: in-cluster URLs."
     ),
     public_url: str | None = typer.Option(
         None, help="The gateway's external URL, for the OAuth resource metadata."
     ),
-    no_auth: bool = typer.Option(
-        False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
-    ),
+    no_auth: bool = NO_AUTH,
     triage: bool = typer.Option(
         True, help="Host triage: /api/v1/query, /api/v1/triage, /api/v1/embed, find_tools."
     ),
     router_url: str | None = typer.Option(
         None, help="Model router for triage's escalations (token: MCPFLEET_TRIAGE_TOKEN)."
     ),
-    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+    log_level: str | None = LOG_LEVEL,
 ) -> None:
     """The MCP gateway: /mcp, the REST API, /metrics, and (by default) triage."""
     from mcpfleet.composition import gateway_app
@@ -91,14 +99,12 @@ def gateway(
 
 @app.command("router")
 def router(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    host: str = HOST,
     port: int | None = typer.Option(None, help="Port; default: the catalog's router.port."),
-    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
-    no_auth: bool = typer.Option(
-        False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
-    ),
-    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+    catalog_dir: Path | None = CATALOG,
+    data_dir: Path | None = DATA_DIR,
+    no_auth: bool = NO_AUTH,
+    log_level: str | None = LOG_LEVEL,
 ) -> None:
     """The model router: /api/v1/complete, /api/v1/costs, /metrics (keys from the env)."""
     from runtime.router import create_app as create_router_app
@@ -116,15 +122,15 @@ def router(
 
 @app.command("discovery")
 def discovery(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    host: str = HOST,
     port: int | None = typer.Option(None, help="Port; default: the catalog's discovery.port."),
-    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    catalog_dir: Path | None = CATALOG,
+    data_dir: Path | None = DATA_DIR,
     kubernetes: str | None = typer.Option(None, help="Watch Services: auto, on or off."),
     endpoints_dir: Path | None = typer.Option(None, help="Directory of endpoint files."),
     proposals: str | None = typer.Option(None, help="github, local or off (default: catalog)."),
     git_repo: Path | None = typer.Option(None, help="local proposals: the git clone."),
-    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+    log_level: str | None = LOG_LEVEL,
 ) -> None:
     """Discovery: watch Services and endpoint files, probe, registry API, proposals."""
     from runtime.discovery.app import create_app as create_discovery_app
@@ -150,16 +156,14 @@ def discovery(
 
 @app.command("triage")
 def triage(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 in a pod)."),
+    host: str = HOST,
     port: int | None = typer.Option(None, help="Port; default: the catalog's triage.port."),
-    catalog_dir: Path | None = typer.Option(None, "--catalog", help="Catalog directory."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", help="Local state directory."),
+    catalog_dir: Path | None = CATALOG,
+    data_dir: Path | None = DATA_DIR,
     gateway_url: str | None = typer.Option(None, help="Gateway for tool calls (its REST API)."),
     router_url: str | None = typer.Option(None, help="Model router for escalations."),
-    no_auth: bool = typer.Option(
-        False, "--no-auth", help="Accept requests without a token (loopback-only laptops)."
-    ),
-    log_level: str | None = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR."),
+    no_auth: bool = NO_AUTH,
+    log_level: str | None = LOG_LEVEL,
 ) -> None:
     """Triage: /api/v1/triage, /api/v1/embed, /api/v1/query (tokens: MCPFLEET_TRIAGE_TOKEN)."""
     from mcpfleet.commands.triage import standalone_triage_app
