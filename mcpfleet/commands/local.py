@@ -24,16 +24,16 @@ def up(
     port: int = typer.Option(8080, help="Gateway port on 127.0.0.1."),
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="State directory [env MCPFLEET_DATA_DIR; default .mcpfleet]."
+        None, "--data-dir", help="State directory (env MCPFLEET_DATA_DIR; default .mcpfleet)."
     ),
     catalog_dir: Path | None = typer.Option(
-        None, "--catalog", help="Catalog directory [env MCPFLEET_CATALOG; default catalog]."
+        None, "--catalog", help="Catalog directory (env MCPFLEET_CATALOG; default catalog)."
     ),
     local_servers: Path = typer.Option(
         DEFAULT_LOCAL_SERVERS, help="Server files that run on this machine (the overlay)."
     ),
     endpoints_dir: Path | None = typer.Option(
-        None, help="Discovery's endpoint files [default: DATA_DIR/endpoints]."
+        None, help="Discovery's endpoint files (default: DATA_DIR/endpoints)."
     ),
     proposals: str | None = typer.Option(
         None, help="local (branches in the catalog's git clone), github or off."
@@ -65,7 +65,7 @@ def query(
         "http://127.0.0.1:8080", envvar="MCPFLEET_URL", help="The gateway's address."
     ),
     token: str | None = typer.Option(
-        None, envvar="MCPFLEET_TOKEN", help="API token [default: the local fleet's]."
+        None, envvar="MCPFLEET_TOKEN", help="API token (default: the local fleet's)."
     ),
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Where the local fleet keeps its token."

@@ -29,10 +29,10 @@ app = typer.Typer(help="Issue, list and revoke API tokens for the gateway.", no_
 T = TypeVar("T")
 
 DATA_DIR = typer.Option(
-    None, "--data-dir", help="Local state directory [env MCPFLEET_DATA_DIR; default .mcpfleet]."
+    None, "--data-dir", help="Local state directory (env MCPFLEET_DATA_DIR; default .mcpfleet)."
 )
 CATALOG = typer.Option(
-    None, "--catalog", help="Catalog directory [env MCPFLEET_CATALOG; default catalog]."
+    None, "--catalog", help="Catalog directory (env MCPFLEET_CATALOG; default catalog)."
 )
 
 
@@ -43,7 +43,7 @@ def create(
         None, "--scopes", help="Comma-separated servers it may call; omit for all servers."
     ),
     ttl: str | None = typer.Option(
-        None, "--ttl", help="Lifetime such as 30d or 12h, or 'never' [default: the catalog's]."
+        None, "--ttl", help="Lifetime such as 30d or 12h, or 'never' (default: the catalog's)."
     ),
     data_dir: Path | None = DATA_DIR,
     catalog: Path | None = CATALOG,
