@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,11 +149,19 @@ class LocalFleet:
             f"  discovery  endpoint files in {discovery.endpoints_dir}; proposals: {proposals}"
         )
         console.print("\nTry:")
-        console.print('  mcpfleet query "how much disk space is free on /"')
+        console.print(f'  {_command()} query "how much disk space is free on /"')
         console.print(
             f'  curl -H "Authorization: Bearer $(cat {token_path})" {self.url}/api/v1/servers'
         )
         console.print("Ctrl-C stops everything.\n")
+
+
+def _command() -> str:
+    """How this shell reaches ``mcpfleet`` (``.venv/bin/mcpfleet`` when it is not on PATH)."""
+    if shutil.which("mcpfleet"):
+        return "mcpfleet"
+    invoked = Path(sys.argv[0])
+    return str(invoked) if invoked.name == "mcpfleet" else f"{sys.executable} -m mcpfleet"
 
 
 class _Server(uvicorn.Server):
