@@ -12,13 +12,14 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_kubernetes as k8s
 
-from catalog.model import Catalog
+from catalog.model import Catalog, RemoteServer
 from catalog.naming import RUNTIME_SERVICES, runtime_resource_name, server_resource_name
 from components.catalog_config import CatalogConfig, CatalogConfigArgs
 from components.database import VectorDatabase, VectorDatabaseArgs
 from components.gateway import Gateway, GatewayArgs
 from components.gitops import GitOps, GitOpsArgs
 from components.ingress import Ingress, IngressArgs
+from components.meta import Manifest
 from components.namespace import Namespace, NamespaceArgs
 from components.observability import Observability, ObservabilityArgs
 from components.operators import Operators, OperatorsArgs
@@ -117,7 +118,9 @@ class Fleet(pulumi.ComponentResource):
         )
         gateway = Gateway(
             f"{name}-gateway",
-            GatewayArgs(platform, ns, mount, database_secret, gateway_secret),
+            GatewayArgs(
+                platform, ns, mount, database_secret, gateway_secret, _remote_env(catalog, index)
+            ),
             runtime,
         )
         router_secret = index.secret_for_name("router") if provider_key_envs(catalog) else None
@@ -216,3 +219,13 @@ class Fleet(pulumi.ComponentResource):
                     f"Service this stack creates (Ollama is `{runtime_resource_name('ollama')}`)",
                     resource=self,
                 )
+
+
+def _remote_env(catalog: Catalog, index: SecretIndex) -> tuple[Manifest, ...]:
+    """Env vars the gateway needs to call remote servers: each one's secret references."""
+    return tuple(
+        env_from_secret(ref.env, *index.ref(ref))
+        for server in catalog.servers
+        if isinstance(server, RemoteServer)
+        for ref in server.secrets
+    )

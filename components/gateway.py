@@ -83,6 +83,8 @@ class GatewayArgs:
     database_secret: str
     gateway_secret: str | None = None
     """The gateway path's Secret: ``TRIAGE_TOKEN`` there lets its triage call the router."""
+    upstream_env: tuple[Manifest, ...] = ()
+    """Credentials of remote servers, read from their Secrets (the gateway calls them)."""
 
 
 class Gateway(pulumi.ComponentResource):
@@ -122,7 +124,7 @@ class Gateway(pulumi.ComponentResource):
                     resources=gateway.resources,
                     catalog=args.catalog_mount,
                     database_secret=args.database_secret,
-                    env=_triage_env(platform, args.gateway_secret),
+                    env=[*_triage_env(platform, args.gateway_secret), *args.upstream_env],
                     extra_args=(
                         *_public_url(platform),
                         "--router-url",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog import Catalog
+from catalog import Catalog, SecretRef
 from catalog.naming import (
     CATALOG_ENV,
     CATALOG_MOUNT,
@@ -252,3 +252,20 @@ def test_every_platform_switch_still_compiles_to_valid_restricted_objects(
     kinds = set(render_catalog(_every_switch_flipped(shipped)).counts())
     assert {"Cluster", "VMServiceScrape", "VMRule", "Stack", "Secret"} <= kinds
     assert "IngressRoute" not in kinds and "InfisicalSecret" not in kinds
+
+
+def test_the_gateway_reads_a_remote_servers_credentials_from_its_secret(
+    shipped: Catalog,
+) -> None:
+    remote = REMOTE.model_copy(
+        update={
+            "secrets": [SecretRef(env="DOCS_TOKEN", path="/mcp/gateway", key="DOCS_TOKEN")],
+        }
+    )
+    rendering = render_catalog(with_servers(shipped, remote))
+    spec = rendering.find("Deployment", "mcpfleet-gateway").manifest["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in spec["containers"][0]["env"]}
+    assert env["DOCS_TOKEN"] == {
+        "name": "DOCS_TOKEN",
+        "valueFrom": {"secretKeyRef": {"name": "mcpfleet-secrets-gateway", "key": "DOCS_TOKEN"}},
+    }
