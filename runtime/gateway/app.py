@@ -20,6 +20,7 @@ from starlette.routing import Route
 from runtime.db import Database, open_database
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.config import GatewayConfig, in_cluster
+from runtime.gateway.fastpath import FastPath, FastPathRoute
 from runtime.gateway.federation import Federation, GatewayTool
 from runtime.gateway.handlers import install_error_handlers
 from runtime.gateway.mcp_route import McpRoute
@@ -83,7 +84,12 @@ def create_app(
         for extra in extension.routers:
             app.include_router(extra)
     app.router.routes.append(
-        Route(MCP_PATH, McpRoute(), methods=["GET", "POST", "DELETE"], include_in_schema=False)
+        Route(
+            MCP_PATH,
+            FastPathRoute(McpRoute()),
+            methods=["GET", "POST", "DELETE"],
+            include_in_schema=False,
+        )
     )
     app.add_middleware(SecurityMiddleware)
     return app
@@ -134,10 +140,12 @@ class _Resources:
         metrics.watch(pool)
         calls = ToolCalls(pool, metrics, audit)
         federation = Federation(pool, calls, [t for e in self.extensions for t in e.tools])
-        manager = StreamableHTTPSessionManager(
-            federation.server(), stateless=True, json_response=True
-        )
+        server = federation.server()
+        manager = StreamableHTTPSessionManager(server, stateless=True, json_response=True)
         await stack.enter_async_context(manager.run())
+        fastpath = await stack.enter_async_context(
+            FastPath(pool, calls, server_info=server.server_info_stamp)
+        )
         background = await stack.enter_async_context(anyio.create_task_group())
         stack.callback(background.cancel_scope.cancel)
         background.start_soon(registry.follow, pool, config.pool.health_interval)
@@ -151,6 +159,7 @@ class _Resources:
         app.state.calls = calls
         app.state.federation = federation
         app.state.mcp = manager
+        app.state.fastpath = fastpath
         app.state.public_url = config.public_url
         app.state.guard = Guard(
             verifier=TokenStore(db, cache_ttl=settings.token_cache_ttl) if config.auth else None,
