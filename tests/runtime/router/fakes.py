@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 ANTHROPIC_KEY = "sk-ant-test-0123456789abcdef"
-GOOGLE_KEY = "AIza-test-0123456789abcdef"
+GOOGLE_KEY = "test-google-key-not-a-real-one"
 
 
 @dataclass(frozen=True)
