@@ -17,6 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from mcp.server import MCPServer
+from mcp.server.mcpserver import Context
 
 from runtime.db import Database
 from runtime.gateway import GatewayConfig
@@ -337,3 +340,80 @@ async def test_an_upstream_that_is_down_gives_the_sdk_paths_error_shape_and_a_re
         )
         statuses = [row[0] for row in await cur.fetchall()]
     assert statuses == ["upstream_failed", "upstream_failed"]
+
+
+async def test_a_write_is_never_retried_on_another_endpoint(
+    module_settings: Settings, module_db: Database, peer_factory: Any
+) -> None:
+    dead, live = peer_factory("flaky"), peer_factory("flaky")
+    token = await issue_token(module_db, f"fast-write-{uuid.uuid4().hex[:8]}")
+    spec = ServerSpec(
+        "pair", tuple(EndpointSpec("streamable-http", url=p.url) for p in (dead, live))
+    )
+    config = GatewayConfig(
+        (spec,), PoolSettings(call_timeout=5, health_interval=60), requests_per_minute=100_000
+    )
+    async with run_gateway(module_settings, config) as gateway:
+        endpoints = gateway.app.state.pool.get("pair").endpoints
+        await eventually(lambda: all(e.protocol_version for e in endpoints), what="sessions")
+        dead.kill()
+        live_before = endpoints[1].calls
+        with counting_fast_calls(gateway) as served:
+            answers = [
+                (await post(gateway, token, modern_call("pair__write", {"value": str(i)}))).json()[
+                    "result"
+                ]
+                for i in range(4)
+            ]
+    failed = [a for a in answers if a["isError"]]
+    assert served == ["pair__write"] * 4
+    assert failed, "round-robin sent a write to the dead endpoint"
+    assert all(a["content"][0]["text"].startswith("pair: connection lost") for a in failed)
+    assert endpoints[1].calls - live_before == len(answers) - len(failed), "no retry"
+
+
+async def test_an_upstream_answering_in_sse_is_relayed_as_json(
+    module_settings: Settings, admin: str
+) -> None:
+    """The upstream is an SDK server in this process; the progress it reports makes it
+    answer in SSE (the fast path forwards the client's progress token, the SDK path does not).
+    """
+    server = MCPServer("sse-answers", log_level="WARNING")
+
+    @server.tool()
+    async def shout(message: str, ctx: Context) -> str:
+        await ctx.report_progress(0.5, 1.0)
+        return message.upper()
+
+    upstream = uvicorn.Server(
+        uvicorn.Config(
+            server.streamable_http_app(stateless_http=True, json_response=False),
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+        )
+    )
+    task = asyncio.create_task(upstream.serve())
+    try:
+        await eventually(lambda: upstream.started, what="the SSE upstream")
+        port = upstream.servers[0].sockets[0].getsockname()[1]
+        spec = ServerSpec(
+            "sse", (EndpointSpec("streamable-http", url=f"http://127.0.0.1:{port}/mcp"),)
+        )
+        config = GatewayConfig(
+            (spec,), PoolSettings(health_interval=60), requests_per_minute=100_000
+        )
+        async with run_gateway(module_settings, config) as gateway:
+            request = modern_call("sse__shout", {"message": "hi"})
+            request["json"]["params"]["_meta"]["progressToken"] = "p1"
+            with counting_fast_calls(gateway) as served:
+                fast = await post(gateway, admin, request)
+            with sdk_path_only(gateway):
+                sdk = await post(gateway, admin, request)
+    finally:
+        upstream.should_exit = True
+        await task
+    assert served == ["sse__shout"]
+    assert fast.headers["content-type"] == "application/json"
+    assert fast.json() == sdk.json()
+    assert fast.json()["result"]["content"][0]["text"] == "HI"
