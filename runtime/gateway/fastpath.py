@@ -155,7 +155,7 @@ class FastPath:
         length = headers.get(b"content-length", b"")
         if not length.isdigit() or int(length) > MAX_BODY:
             return None
-        federated = decode_header_value(headers.get(MCP_NAME_HEADER.encode(), b"").decode())
+        federated = _header_text(headers.get(MCP_NAME_HEADER.encode(), b""))
         parts = split_name(federated or "")
         principal = scope.get("state", {}).get("principal")
         if parts is None or not isinstance(principal, Principal):
@@ -186,7 +186,7 @@ class FastPath:
     async def serve(self, call: _Call, request: dict[str, Any], send: Send) -> None:
         """Relay one parsed request and write the JSON-RPC response."""
         params: dict[str, Any] = request["params"]
-        arguments = params.get("arguments")
+        arguments = dict(params.get("arguments") or {})  # audited as the SDK path does
         meta = {
             **params["_meta"],
             CLIENT_INFO_META_KEY: GATEWAY_INFO,
@@ -315,6 +315,11 @@ def _message(content_type: str, content: bytes, rid: Any) -> dict[str, Any] | No
         if "result" in candidate or "error" in candidate:
             return candidate
     return None
+
+
+def _header_text(raw: bytes) -> str | None:
+    """``Mcp-Name`` decoded as the SDK does (latin-1, then its base64 form); never raises."""
+    return decode_header_value(raw.decode("latin-1"))
 
 
 def _first_text(result: Mapping[str, Any]) -> str | None:
