@@ -23,6 +23,7 @@ __all__ = ["app", "propose"]
 
 app = typer.Typer(help="Propose MCP servers for the catalog.")
 
+
 @app.command("propose")
 def propose(
     name: str = typer.Argument(..., help="Catalog name for the server (a DNS label)."),

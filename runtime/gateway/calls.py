@@ -70,7 +70,7 @@ class ToolCalls:
             return result
         finally:
             seconds = time.perf_counter() - started
-            self._record(server, tool, arguments, client, status, error, seconds)
+            self.record(server, tool, arguments, client, status, error, seconds)
 
     async def call_tool(
         self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
@@ -82,14 +82,16 @@ class ToolCalls:
         return ToolOutcome(
             server=server,
             tool=tool,
-            content=[block.model_dump(mode="json", by_alias=True, exclude_none=True)
-                     for block in result.content],
+            content=[
+                block.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for block in result.content
+            ],
             is_error=result.is_error,
             structured=structured if isinstance(structured, dict) else None,
             latency_ms=(time.perf_counter() - started) * 1000,
         )
 
-    def _record(
+    def record(
         self,
         server: str,
         tool: str,
@@ -101,7 +103,9 @@ class ToolCalls:
     ) -> None:
         known = self._known(server, tool)
         self.metrics.observe(
-            server if known else UNKNOWN_TOOL, tool if known else UNKNOWN_TOOL, seconds,
+            server if known else UNKNOWN_TOOL,
+            tool if known else UNKNOWN_TOOL,
+            seconds,
             error=status != "ok",
         )
         self.audit.record(
@@ -116,8 +120,14 @@ class ToolCalls:
         if status != "ok":
             logger.warning(
                 "tool call failed",
-                extra={"client": client, "server": server, "tool": tool, "status": status,
-                       "latency_ms": round(seconds * 1000, 2), "error": error},
+                extra={
+                    "client": client,
+                    "server": server,
+                    "tool": tool,
+                    "status": status,
+                    "latency_ms": round(seconds * 1000, 2),
+                    "error": error,
+                },
             )
 
     def _known(self, server: str, tool: str) -> bool:

@@ -199,7 +199,7 @@ class FastPath:
         started = time.perf_counter()
         status, error = "cancelled", None
         try:
-            reply = await self.pool._attempt(  # the pool's one retry loop
+            reply = await self.pool.attempt(  # the pool's one retry loop
                 upstream,
                 attempts,
                 lambda endpoint: self._post(endpoint, call, request["id"], payload),
@@ -216,7 +216,7 @@ class FastPath:
             error, result = reply.error, reply.result
         finally:
             seconds = time.perf_counter() - started
-            self.calls._record(  # the one audit/metrics/log step
+            self.calls.record(  # the one audit/metrics/log step
                 upstream.name, tool, arguments, call.principal.name, status, error, seconds
             )
         body = json.dumps(

@@ -27,8 +27,12 @@ class McpRoute:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
-            body = {"error": {"code": "method_not_allowed",
-                              "reason": "the gateway serves stateless MCP: POST only"}}
+            body = {
+                "error": {
+                    "code": "method_not_allowed",
+                    "reason": "the gateway serves stateless MCP: POST only",
+                }
+            }
             response = JSONResponse(body, status_code=405, headers={"Allow": "POST"})
             await response(scope, receive, send)
             return
@@ -49,8 +53,11 @@ class _JsonRefusals:
             headers = list(message.get("headers", []))
             content_type = dict(headers).get(b"content-type", b"")
             if message["status"] >= 400 and not content_type.startswith(b"application/json"):
-                kept = [(k, v) for k, v in headers
-                        if k.lower() not in (b"content-type", b"content-length")]
+                kept = [
+                    (k, v)
+                    for k, v in headers
+                    if k.lower() not in (b"content-type", b"content-length")
+                ]
                 self._held = {"status": message["status"], "headers": kept}
                 return
         elif message["type"] == "http.response.body" and self._held is not None:
@@ -66,7 +73,10 @@ class _JsonRefusals:
         payload = json.dumps(
             {"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": text}}
         ).encode()
-        headers = [*headers, (b"content-type", b"application/json"),
-                   (b"content-length", str(len(payload)).encode())]
+        headers = [
+            *headers,
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ]
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": payload})

@@ -31,7 +31,9 @@ class GatewayMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         labels = ["server", "tool"]
         self.requests = Counter(
-            "mcp_requests_total", "Tool calls received, by server and tool.", labels,
+            "mcp_requests_total",
+            "Tool calls received, by server and tool.",
+            labels,
             registry=self.registry,
         )
         self.errors = Counter(
@@ -41,8 +43,11 @@ class GatewayMetrics:
             registry=self.registry,
         )
         self.duration = Histogram(
-            "mcp_request_duration_seconds", "Tool call latency through the gateway.", labels,
-            buckets=BUCKETS, registry=self.registry,
+            "mcp_request_duration_seconds",
+            "Tool call latency through the gateway.",
+            labels,
+            buckets=BUCKETS,
+            registry=self.registry,
         )
 
     def observe(self, server: str, tool: str, seconds: float, *, error: bool) -> None:

@@ -67,8 +67,9 @@ class RegistryBridge:
                 await self.registry.set_tools(upstream.name, tools)
                 self._tools_written[upstream.name] = tools
         except STORE_ERRORS as exc:
-            logger.warning("registry write failed", extra={"server": upstream.name,
-                                                           "error": str(exc)})
+            logger.warning(
+                "registry write failed", extra={"server": upstream.name, "error": str(exc)}
+            )
 
     async def discovered(self) -> list[ServerSpec]:
         """Upstreams for the registry's discovered servers the configuration lacks."""
@@ -109,6 +110,7 @@ def spec_from_record(record: ServerRecord) -> ServerSpec | None:
             source="discovery",
         )
     except ValueError as exc:
-        logger.warning("discovered server skipped", extra={"server": record.name,
-                                                           "error": str(exc)})
+        logger.warning(
+            "discovered server skipped", extra={"server": record.name, "error": str(exc)}
+        )
         return None

@@ -78,8 +78,10 @@ async def call_tool(
     return ToolCallResponse(
         server=server,
         tool=tool,
-        content=[block.model_dump(mode="json", by_alias=True, exclude_none=True)
-                 for block in result.content],
+        content=[
+            block.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for block in result.content
+        ],
         structured_content=result.structured_content,
         is_error=result.is_error,
         latency_ms=round((time.perf_counter() - started) * 1000, 3),

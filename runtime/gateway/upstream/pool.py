@@ -180,7 +180,7 @@ class UpstreamPool:
         if upstream.listing is not None and upstream.tool(tool) is None:
             raise UnknownTool(f"server {server!r} has no tool {tool!r}", server=server, tool=tool)
         attempts = 2 if upstream.is_read_only(tool) else 1
-        return await self._attempt(
+        return await self.attempt(
             upstream, attempts, lambda endpoint: endpoint.call_tool(tool, arguments)
         )
 
@@ -189,16 +189,16 @@ class UpstreamPool:
     ) -> types.GetPromptResult:
         """Forward ``prompts/get`` (read-only by nature, so retried once)."""
         upstream = self.get(server)
-        return await self._attempt(
+        return await self.attempt(
             upstream, 2, lambda endpoint: endpoint.get_prompt(prompt, arguments)
         )
 
     async def read_resource(self, server: str, uri: str) -> types.ReadResourceResult:
         """Forward ``resources/read`` (read-only by nature, so retried once)."""
         upstream = self.get(server)
-        return await self._attempt(upstream, 2, lambda endpoint: endpoint.read_resource(uri))
+        return await self.attempt(upstream, 2, lambda endpoint: endpoint.read_resource(uri))
 
-    async def _attempt(
+    async def attempt(
         self, upstream: Upstream, attempts: int, send: Callable[[Endpoint], Awaitable[T]]
     ) -> T:
         tried: list[Endpoint] = []
