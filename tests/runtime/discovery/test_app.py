@@ -12,8 +12,8 @@ from runtime.discovery.app import create_app
 from runtime.discovery.config import DiscoveryConfig
 from runtime.settings import Settings
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
-from tests.runtime.discovery.waiting import eventually_async
 from tests.runtime.proposals.conftest import git
+from tests.waiting import eventually_async
 
 
 async def test_the_service_finds_a_file_endpoint_serves_it_and_proposes_it(

@@ -27,8 +27,8 @@ from tests.runtime.discovery.harness import (
     run_discovery,
 )
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
-from tests.runtime.discovery.waiting import eventually_async
 from tests.runtime.proposals.conftest import git
+from tests.waiting import eventually_async
 
 
 async def test_an_annotated_service_ends_up_deployed_by_the_compiler(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runtime.discovery.endpoint import Event, Gone, Seen, Snapshot
 from runtime.discovery.files import FileSource, read_endpoint_file
-from tests.runtime.discovery.waiting import eventually
+from tests.waiting import eventually
 
 
 class Events(list[Event]):

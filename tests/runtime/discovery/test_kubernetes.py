@@ -18,7 +18,7 @@ from catalog.naming import AnnotationKeys
 from runtime.discovery.endpoint import Event, Gone, Seen, Snapshot
 from runtime.discovery.kubernetes import KubernetesSource
 from tests.runtime.discovery.fake_kubernetes import FakeCluster, serve_cluster, service
-from tests.runtime.discovery.waiting import eventually
+from tests.waiting import eventually
 
 PREFIX = "mcp.shreck.io"
 KEYS = AnnotationKeys(PREFIX)

@@ -27,9 +27,9 @@ from tests.runtime.discovery.harness import (
     run_discovery,
 )
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
-from tests.runtime.discovery.waiting import eventually_async
 from tests.runtime.proposals.conftest import git
 from tests.runtime.proposals.fake_github import FakeGitHub, serve_github
+from tests.waiting import eventually_async
 
 
 class Scripted:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -26,6 +26,8 @@ from runtime.gateway import GatewayConfig, create_app
 from runtime.gateway.app import GatewayExtension
 from runtime.settings import Settings
 from runtime.store.tokens import TokenStore
+from tests.waiting import eventually
+from tests.waiting import eventually_async as until
 
 __all__ = ["RunningGateway", "eventually", "issue_token", "run_gateway", "text_of", "until"]
 
@@ -114,32 +116,6 @@ async def issue_token(
     ttl: timedelta | None = None,
 ) -> str:
     return (await TokenStore(db).create(name, scopes=scopes, ttl=ttl)).token
-
-
-async def eventually(probe: Callable[[], T], *, within: float = 15.0, what: str = "") -> T:
-    """``probe()`` once it is truthy; fail naming ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
-        await asyncio.sleep(0.02)
-
-
-async def until(
-    probe: Callable[[], Awaitable[T]], *, within: float = 15.0, what: str = ""
-) -> T:
-    """Like :func:`eventually` for a probe that has to await (an HTTP call, say)."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
-        await asyncio.sleep(0.02)
 
 
 def text_of(result: Any) -> str:

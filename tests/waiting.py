@@ -12,7 +12,7 @@ __all__ = ["eventually", "eventually_async"]
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], T], *, within: float = 10.0, what: str = "") -> T:
+async def eventually(probe: Callable[[], T], *, within: float = 15.0, what: str = "") -> T:
     """Return ``probe()`` once it is truthy; fail with ``what`` after ``within`` seconds."""
     deadline = time.monotonic() + within
     while True:
@@ -21,11 +21,11 @@ async def eventually(probe: Callable[[], T], *, within: float = 10.0, what: str 
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what or probe}")
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.02)
 
 
 async def eventually_async(
-    probe: Callable[[], Awaitable[T]], *, within: float = 10.0, what: str = ""
+    probe: Callable[[], Awaitable[T]], *, within: float = 15.0, what: str = ""
 ) -> T:
     """Like :func:`eventually` for a coroutine probe (a database or HTTP read)."""
     deadline = time.monotonic() + within
