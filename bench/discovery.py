@@ -45,9 +45,9 @@ from tests.runtime.discovery.harness import (
     mcp_service,
 )
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
-from tests.runtime.discovery.waiting import eventually
 from tests.runtime.proposals.conftest import make_repo
 from tests.runtime.proposals.fake_github import FakeGitHub, serve_github
+from tests.waiting import eventually
 
 CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 
