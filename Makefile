@@ -14,7 +14,7 @@ test: setup lint
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --no-cache .
 	$(BIN)/lint-imports
 
 setup: $(STAMP) .ci/npm/node_modules/.installed
