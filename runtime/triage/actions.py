@@ -34,13 +34,14 @@ def _wordset(text: str) -> frozenset[str]:
 
 _VERBS: dict[Action, frozenset[str]] = {
     Action.READ: _wordset(
-        "list get show search query find describe check lookup read fetch analyze analyse "
+        "list get show search query find describe check lookup read fetch analyze analyse ls "
         "explain view inspect count display print tail watch top poll summarize summarise "
         "browse discover retrieve return report audit"
     ),
     Action.CREATE: _wordset(
         "create add new install clone download push fork duplicate authorize provision make "
-        "generate register import adopt take snapshot backup"
+        "generate register import adopt take snapshot backup authorise allow grant permit "
+        "admit whitelist allowlist"
     ),
     Action.DELETE: _wordset(
         "delete remove uninstall forget revoke clear wipe purge drop destroy erase archive "
@@ -49,7 +50,7 @@ _VERBS: dict[Action, frozenset[str]] = {
     Action.UPDATE: _wordset(
         "update set configure rename move patch apply replace reorder mark assign edit change "
         "modify upgrade renew refresh reload rotate adjust resize scale merge submit "
-        "acknowledge"
+        "acknowledge ack resolve close reopen approve silence unsilence escalate snooze"
     ),
     Action.TOGGLE: _wordset("toggle enable disable block unblock pause resume mute"),
     Action.LIFECYCLE: _wordset(
@@ -85,6 +86,13 @@ _PHRASES = {
     "set up": "configure",
     "spin up": "create",
     "tear down": "delete",
+    "kick off": "trigger",
+    "fire off": "trigger",
+    "open a": "create",
+    "open an": "create",
+    "file a": "create",
+    "file an": "create",
+    "raise a": "create",
 }
 
 
@@ -106,6 +114,8 @@ def query_actions(text: str) -> set[Action]:
         return {Action.READ}
     if ws[0] in _READ_OPENERS:
         return {Action.READ}
+    if ws[0] == "let" and len(ws) > 1 and ws[1] not in ("me", "us"):
+        return {Action.CREATE}  # "let the guest onto the wifi": admit, not "let me see"
     first = next((w for w in ws[:4] if w in _CLASS_OF), None)
     if first is None:
         return {Action.READ}
@@ -114,15 +124,13 @@ def query_actions(text: str) -> set[Action]:
 
 def tool_actions(document: ToolDocument) -> set[Action]:
     """Action classes of a tool: its name's first verb, else its summary's, else its hints."""
+    # A tool that declares itself read-only answers reads whatever its verb ("execute_query").
+    reads = {Action.READ} if document.read_only else set()
     head = next((w for w in document.name_text.split() if w in _CLASS_OF), None)
     if head is not None:
-        return {_CLASS_OF[head]}  # the first verb leads: delete_backup deletes
+        return {_CLASS_OF[head]} | reads  # the first verb leads: delete_backup deletes
     found = _classes(words(document.summary)[:3])
-    if found:
-        return found
-    if document.read_only:
-        return {Action.READ}
-    return set()
+    return (found | reads) if found else reads
 
 
 def agreement(wanted: set[Action], offered: set[Action]) -> float:

@@ -16,7 +16,16 @@ from typing import Any
 
 from runtime.triage.terms import words
 
-__all__ = ["Entity", "Kind", "extract", "fill", "fit", "parameter_kinds"]
+__all__ = [
+    "Entity",
+    "Kind",
+    "accepted_kinds",
+    "extract",
+    "fill",
+    "fit",
+    "parameter_kinds",
+    "value_kinds",
+]
 
 
 class Kind(StrEnum):
@@ -29,6 +38,7 @@ class Kind(StrEnum):
     HOST = "host"
     PATH = "path"
     PROMQL = "promql"
+    LOGQL = "logql"
     SQL = "sql"
     VMID = "vmid"
     NUMBER = "number"
@@ -62,11 +72,27 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
         ),
     ),
 ]
+#: A PromQL expression: a range selector, a function call, a label matcher, or a metric
+#: name in exporter style (a known prefix, or a unit/type suffix) — not any snake_case word,
+#: which would also catch tool names like ``talos_machine_configuration_apply``.
 _PROMQL = re.compile(
     r"[a-z_:][a-z0-9_:]*(?:\{[^}]*\})?\[\d+[smhdw]\]|\b(?:rate|irate|increase|sum|avg|max|min|"
-    r"count|histogram_quantile|topk|bottomk|absent|delta|deriv)\s*\(|\b[a-z]+(?:_[a-z0-9]+){2,}\b",
+    r"count|histogram_quantile|topk|bottomk|absent|delta|deriv)\s*\("
+    r"|\b(?:sum|avg|max|min|count|topk|bottomk)\s+(?:by|without)\s*\("
+    r"|(?:\b[a-z_:][a-z0-9_:]*)?\{\s*[a-z_]\w*\s*(?:=~|!=|!~|=)\s*\""
+    r"|\b(?:node|kube|container|process|go|prometheus|up|probe|http|grpc|apiserver|etcd|"
+    r"coredns|kubelet|cadvisor|machine|scrape|alertmanager|cilium|traefik|caddy|blackbox|"
+    r"windows|nginx|pg|mysql|redis)_[a-z0-9_:]+"
+    r"|\b[a-z]+(?:_[a-z0-9]+)*_(?:total|seconds|bytes|celsius|ratio|count|sum|bucket|info|"
+    r"percent|milliseconds|volts|watts|amperes|joules|hertz|errors|requests)\b",
     re.I,
 )
+_CONTINUES = re.compile(
+    r"\s+(?:\||(?:by|without|on|ignoring|group_left|group_right)\s*\(|offset\b|[(=!<>+*/%-]|"
+    r"\"[^\"]*\"(?:\s|$)|[0-9.]+(?:\s|$))"
+)
+_LOG_PIPELINE = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|pattern|regexp|line_format)\b")
+_LOG_WORDS = re.compile(r"\b(?:logs?|loki|lines?|logql)\b", re.I)
 _HOST = re.compile(r"\b(?=[a-z0-9-]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", re.I)
 _FILE_PATH = re.compile(r"(?:(?<=\s)|^)(/[\w.-]+(?:/[\w.*-]*)*|[\w.-]+(?:/[\w.-]+)+\.[a-z]{2,5})\b")
 _VMID = re.compile(r"\b(?:vm|vmid|ct|lxc|container|guest)\s*#?(\d{3,9})\b", re.I)
@@ -82,16 +108,34 @@ _QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
 _NOT_NAMESPACE = frozenset({"the", "a", "this", "that", "which", "each", "every", "all", "same"})
 
 
-def _expression_at(text: str, start: int) -> str:
-    """The whitespace-delimited expression around ``start``, keeping brackets balanced."""
+def _query_language(text: str, expression: str) -> Kind:
+    """A bare ``{label="value"}`` selector is LogQL when the question is about logs."""
+    if _LOG_PIPELINE.search(expression):
+        return Kind.LOGQL
+    if expression.lstrip("(").startswith("{") and _LOG_WORDS.search(text):
+        return Kind.LOGQL
+    return Kind.PROMQL
+
+
+def _expression_at(text: str, start: int) -> tuple[int, int]:
+    """The span of the query-language expression around ``start``.
+
+    Whitespace ends it unless brackets are open or what follows continues the expression
+    (a ``|`` pipeline stage, ``by (...)``, an operator): ``sum by (job) (up) == 0`` and
+    ``{app="x"} |= "error"`` stay whole.
+    """
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     depth, end = 0, start
-    while end < len(text) and (depth > 0 or not text[end].isspace()):
+    while end < len(text):
+        if depth == 0 and text[end].isspace() and not _CONTINUES.match(text, end):
+            break
         depth += text[end] in "([{"
         depth -= text[end] in ")]}"
         end += 1
-    return text[start:end].rstrip(".,;")
+    while end > start and text[end - 1] in ".,;?":
+        end -= 1
+    return start, end
 
 
 def extract(text: str) -> list[Entity]:
@@ -107,13 +151,16 @@ def extract(text: str) -> list[Entity]:
             if free(m.span()):
                 taken.append(m.span())
                 found.append(Entity(kind, m.group(0).rstrip(".,;")))
+    promql = _PROMQL.search(text)
+    if promql and not any(e.kind is Kind.SQL for e in found):
+        span = _expression_at(text, promql.start())
+        expression = text[span[0] : span[1]]
+        taken.append(span)
+        found.append(Entity(_query_language(text, expression), expression))
     for m in _QUOTED.finditer(text):
         if free(m.span()):
             taken.append(m.span())
             found.append(Entity(Kind.QUOTED, m.group(1)))
-    promql = _PROMQL.search(text)
-    if promql and not any(e.kind is Kind.SQL for e in found):
-        found.append(Entity(Kind.PROMQL, _expression_at(text, promql.start())))
     for m in _FILE_PATH.finditer(text):
         if free(m.span()):
             taken.append(m.span())
@@ -157,6 +204,7 @@ _NAME_KINDS: list[tuple[frozenset[str], frozenset[Kind]]] = [
     ),
     (frozenset({"path", "file", "filename"}), frozenset({Kind.PATH})),
     (frozenset({"promql", "expr", "expression"}), frozenset({Kind.PROMQL})),
+    (frozenset({"logql"}), frozenset({Kind.LOGQL})),
     (frozenset({"sql"}), frozenset({Kind.SQL})),
     (frozenset({"vmid"}), frozenset({Kind.VMID})),
     (frozenset({"namespace"}), frozenset({Kind.NAMESPACE})),
@@ -182,8 +230,10 @@ def parameter_kinds(name: str, spec: Mapping[str, Any]) -> frozenset[Kind]:
         if name_words & keys:
             kinds |= accepted
     description = str(spec.get("description") or "").lower()
-    if name_words & {"query", "queries"}:
-        if "promql" in description or "prometheus" in description:
+    if name_words & {"query", "queries", "selector", "matcher"}:
+        if "logql" in description or "loki" in description:
+            kinds.add(Kind.LOGQL)
+        elif "promql" in description or "prometheus" in description:
             kinds.add(Kind.PROMQL)
         elif "sql" in description:
             kinds.add(Kind.SQL)
@@ -192,14 +242,25 @@ def parameter_kinds(name: str, spec: Mapping[str, Any]) -> frozenset[Kind]:
     return frozenset(kinds)
 
 
+def accepted_kinds(schema: Mapping[str, Any]) -> frozenset[Kind]:
+    """Every kind of value some parameter of a tool can take."""
+    accepted: set[Kind] = set()
+    for name, spec in _schema_properties(schema):
+        accepted |= parameter_kinds(name, spec)
+    return frozenset(accepted)
+
+
+def value_kinds(entities: list[Entity]) -> frozenset[Kind]:
+    """The kinds of value a query names that can point at a tool (not bare quotes)."""
+    return frozenset(e.kind for e in entities if e.kind is not Kind.QUOTED)
+
+
 def fit(entities: list[Entity], schema: Mapping[str, Any]) -> float:
     """Share of the query's values that some parameter of the tool can take (0 when none)."""
     if not entities:
         return 0.0
-    accepted: set[Kind] = set()
-    for name, spec in _schema_properties(schema):
-        accepted |= parameter_kinds(name, spec)
-    kinds = {e.kind for e in entities if e.kind is not Kind.QUOTED}
+    accepted = accepted_kinds(schema)
+    kinds = value_kinds(entities)
     if not kinds:
         return 0.0
     return len(kinds & accepted) / len(kinds)

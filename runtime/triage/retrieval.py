@@ -16,13 +16,14 @@ Each tool's score mixes, with weights measured on our own operator queries
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from runtime.triage.actions import Action, agreement, query_actions, tool_actions
-from runtime.triage.arguments import Entity, extract, fit
+from runtime.triage.arguments import Entity, Kind, accepted_kinds, extract, fit, value_kinds
 from runtime.triage.decision import Candidate
 from runtime.triage.documents import ToolDocument, build_document, name_prefix
 from runtime.triage.lexical import LexicalIndex
@@ -45,10 +46,12 @@ class Weights:
     lexical: float = 0.3  # share of keyword vs embedding in the tool's own relevance
     server: float = 0.4  # the server prior
     server_lexical: float = 0.5  # share of keyword vs embedding in the server prior
+    server_values: float = 0.5  # the server takes the kinds of value the query names
     action: float = 0.07
     fit: float = 0.2
     name: float = 0.1
     expansion: float = 0.4  # weight of lexicon synonyms relative to the user's own words
+    value_words: float = 0.3  # weight of words found only inside values (metric names ...)
 
     @property
     def total(self) -> float:
@@ -90,14 +93,42 @@ class Query:
     vector: np.ndarray
 
     @classmethod
-    def prepare(cls, text: str, vector: np.ndarray, words: Lexicon, expansion: float) -> Query:
+    def prepare(
+        cls, text: str, vector: np.ndarray, words: Lexicon, expansion: float, value_words: float
+    ) -> Query:
+        entities = extract(text)
         return cls(
             text=text,
-            terms=words.expand(text, expansion),
+            terms=_terms(text, entities, words, expansion, value_words),
             actions=query_actions(words.translate(text)),
-            entities=extract(text),
+            entities=entities,
             vector=vector,
         )
+
+
+#: Values whose words are data, not a description of the tool wanted: the words of
+#: ``kube_pod_container_status_restarts_total`` or ``jdoe/homelab`` say little about *which
+#: tool* (the value's kind does that, see ``_value_evidence``).
+_OPAQUE = frozenset(
+    {Kind.PROMQL, Kind.LOGQL, Kind.SQL, Kind.REPO, Kind.PATH, Kind.HOST, Kind.URL, Kind.EMAIL}
+)
+_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+){2,}\b", re.I)
+
+
+def _terms(
+    text: str, entities: list[Entity], words: Lexicon, expansion: float, value_words: float
+) -> list[Term]:
+    """The query's terms, with words found only inside values or identifiers counted less."""
+    values = [str(e.value) for e in entities if e.kind in _OPAQUE]
+    rest = text
+    for value in sorted(values, key=len, reverse=True):
+        rest = rest.replace(value, " ")
+    values += _IDENTIFIER.findall(rest)
+    rest = _IDENTIFIER.sub(" ", rest)
+    weights = {t.text: t.weight for t in words.expand(rest, expansion)}
+    for term in words.expand(" ".join(values), expansion):
+        weights.setdefault(term.text, term.weight * value_words)
+    return [Term(t, w) for t, w in weights.items()]
 
 
 class ToolIndex:
@@ -145,6 +176,8 @@ class ToolIndex:
         self.server_lexical = LexicalIndex(
             [{"name": server_text(s)} for s in self.servers], stop, weights={"name": 1.0}
         )
+        self.server_kinds = _server_kinds(self.servers)
+        self.kind_specificity = _kind_specificity(self.server_kinds)
         self.actions = [tool_actions(d) for d in self.documents]
         self.name_terms = [
             frozenset(tokens(d.name_text)) - _GENERIC_NAME_WORDS for d in self.documents
@@ -154,7 +187,9 @@ class ToolIndex:
         return len(self.documents)
 
     def prepare(self, text: str, vector: np.ndarray) -> Query:
-        return Query.prepare(text, vector, self.words, self.weights.expansion)
+        return Query.prepare(
+            text, vector, self.words, self.weights.expansion, self.weights.value_words
+        )
 
     def lexical_top(self, query: Query, k: int) -> list[int]:
         """Positions of the ``k`` best tools by keywords alone (candidates for pgvector)."""
@@ -227,7 +262,42 @@ class ToolIndex:
         if lexical.max() > 0:
             lexical = lexical / lexical.max()
         similarity = self.server_vectors @ query.vector
-        return w.server_lexical * lexical + (1 - w.server_lexical) * similarity
+        prior = w.server_lexical * lexical + (1 - w.server_lexical) * similarity
+        return prior + w.server_values * self._value_evidence(query)
+
+    def _value_evidence(self, query: Query) -> np.ndarray:
+        """Per server: how specifically its tools take the values the query names.
+
+        A PromQL expression or an ``owner/repo`` points at the one or two servers whose
+        tools take such values; an IP address, which half the fleet takes, barely counts.
+        """
+        kinds = [k for k in value_kinds(query.entities) if k in self.kind_specificity]
+        evidence = np.zeros(len(self.servers), dtype=np.float32)
+        if not kinds:
+            return evidence
+        for i, accepted in enumerate(self.server_kinds):
+            evidence[i] = sum(self.kind_specificity[k] for k in kinds if k in accepted)
+        return evidence / len(kinds)
+
+
+def _server_kinds(servers: Sequence[ServerTools]) -> list[frozenset[Kind]]:
+    return [
+        frozenset().union(*(accepted_kinds(t.input_schema) for t in server.tools))
+        for server in servers
+    ]
+
+
+def _kind_specificity(server_kinds: Sequence[frozenset[Kind]]) -> dict[Kind, float]:
+    """1 for a kind one server takes, falling to 0 for a kind every server takes."""
+    total = len(server_kinds)
+    out: dict[Kind, float] = {}
+    for kind in Kind:
+        if kind in (Kind.QUOTED, Kind.NUMBER):
+            continue
+        takers = sum(kind in kinds for kinds in server_kinds)
+        if takers and total > 1:
+            out[kind] = float(np.log(total / takers) / np.log(total))
+    return out
 
 
 def _coverage(name_terms: frozenset[str], query_terms: set[str]) -> float:
