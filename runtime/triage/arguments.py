@@ -45,6 +45,7 @@ class Kind(StrEnum):
     NAMESPACE = "namespace"
     NODE = "node"
     REPO = "repo"
+    VERSION = "version"
     QUOTED = "quoted"
 
 
@@ -104,6 +105,7 @@ _NAMESPACE = re.compile(
 )
 _NODE = re.compile(r"\b(?:on|node|nodes|host)\s+([a-z]{1,6}-?\d{1,3})\b", re.I)
 _REPO = re.compile(r"\b([a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9_.-]*)\b(?!\.[a-z]{2,5}\b)", re.I)
+_VERSION = re.compile(r"(?<![\w./-])v\d+\.\d+(?:\.\d+)?(?:-[\w.]+)?\b")
 _QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
 _NOT_NAMESPACE = frozenset({"the", "a", "this", "that", "which", "each", "every", "all", "same"})
 
@@ -146,6 +148,9 @@ def extract(text: str) -> list[Entity]:
     def free(span: tuple[int, int]) -> bool:
         return all(span[1] <= a or span[0] >= b for a, b in taken)
 
+    for m in _VERSION.finditer(text):
+        taken.append(m.span())
+        found.append(Entity(Kind.VERSION, m.group(0)))
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             if free(m.span()):
@@ -210,6 +215,7 @@ _NAME_KINDS: list[tuple[frozenset[str], frozenset[Kind]]] = [
     (frozenset({"namespace"}), frozenset({Kind.NAMESPACE})),
     (frozenset({"nodes", "node"}), frozenset({Kind.NODE})),
     (frozenset({"repo"}), frozenset({Kind.REPO})),
+    (frozenset({"tag", "version"}), frozenset({Kind.VERSION})),
     (frozenset({"number", "pull"}), frozenset({Kind.NUMBER})),
 ]
 

@@ -71,6 +71,9 @@ class LexicalIndex:
             for term, p in self._postings.items()
         }
 
+    def __contains__(self, term: object) -> bool:
+        return term in self._postings
+
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
 

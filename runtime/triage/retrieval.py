@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from runtime.triage.decision import Candidate
 from runtime.triage.documents import ToolDocument, build_document, name_prefix
 from runtime.triage.lexical import LexicalIndex
 from runtime.triage.profiles import profile_for
+from runtime.triage.spelling import correction
 from runtime.triage.terms import Lexicon, Term, lexicon, tokens
 from runtime.triage.toolset import ServerTools
 
@@ -51,6 +52,7 @@ class Weights:
     fit: float = 0.2
     name: float = 0.1
     expansion: float = 0.4  # weight of lexicon synonyms relative to the user's own words
+    spelling: float = 0.8  # weight of a typo's correction relative to a correct word
     value_words: float = 0.3  # weight of words found only inside values (metric names ...)
 
     @property
@@ -187,9 +189,23 @@ class ToolIndex:
         return len(self.documents)
 
     def prepare(self, text: str, vector: np.ndarray) -> Query:
-        return Query.prepare(
+        query = Query.prepare(
             text, vector, self.words, self.weights.expansion, self.weights.value_words
         )
+        return replace(query, terms=self._spelled(query.terms))
+
+    def _spelled(self, terms: list[Term]) -> list[Term]:
+        """The terms plus, for a word the fleet never uses, the one word it is a typo of."""
+        known = {t.text for t in terms}
+        out = list(terms)
+        for term in terms:
+            if term.weight < 1 or term.text in self.server_lexical:
+                continue
+            fixed = correction(term.text, self.lexical)
+            if fixed is not None and fixed not in known:
+                out.append(Term(fixed, term.weight * self.weights.spelling))
+                known.add(fixed)
+        return out
 
     def lexical_top(self, query: Query, k: int) -> list[int]:
         """Positions of the ``k`` best tools by keywords alone (candidates for pgvector)."""
