@@ -43,6 +43,12 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
             r"\b(notes|context) for the \S+ (app|application)\b",
             r"\bremind me\b",
             r"\b(earlier|previous|last) (answer|conversation|question)\b",
+            r"\b(your|the) (answer|conclusion|advice|recommendation|suggestion|verdict)s? "
+            r"(on|about|to|for|from|regarding)\b",
+            r"\b(did|have) (you|u|we) (already )?(tell|told|say|said|answer|answered|give|gave|"
+            r"show|showed|discuss|discussed|figure|figured|decide|decided)\b",
+            r"\b(last|earlier|previous|yesterday'?s?|last week'?s?|our) (chat|conversation|"
+            r"discussion|session|thread)\b",
             r"\b(habe ich|hab ich).*(gefragt|gespeichert)\b",
             r"\b(pregunt[eé]|guard[eé])\b",
         )
@@ -59,6 +65,10 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
             r"\b(script|terraform|ansible|helm chart|operator|manifests?|playbook|unit tests?|"
             r"dockerfile|pipeline)\b.*\b(for|that|which|to)\b",
             r"^(schreibe|entwirf|erstelle ein|diseña|escribe|genera)\b",
+            r"^(please )?(rewrite|port|restructure|optimi[sz]e) (this|my|the|our)\b",
+            r"\b(walk me through|guide me through|with examples|in depth|thoroughly|end to end)\b",
+            r"\b(ausführlich|ausfuehrlich|im detail|schritt für schritt|en detalle|"
+            r"detalladamente|paso a paso)\b",
         )
     ],
     Route.DIRECT: [
@@ -72,6 +82,11 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
             r"\b(syntax|command|flag|option) (of|for|to)\b",
             r"\bwhat (command|flag)\b",
             r"^(was ist|was sind|qué es|que es|qu'est-ce)\b",
+            r"^(was bedeutet|was heißt|was heisst|qué significa|que significa)\b",
+            r"^¿?(cómo|como) (veo|puedo|hago|se hace|se usa|uso)\b",
+            r"^(wie kann ich|wie mache ich|wie zeige ich)\b",
+            r"^[\w./-]+( [\w./-]+)? (vs\.?|versus) [\w./-]+( [\w./-]+)?\??$",
+            r"\b(quick|short|brief|one-line) answer\b|\b(in short|briefly|tl;?dr)\b",
         )
     ],
 }
