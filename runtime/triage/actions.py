@@ -139,6 +139,8 @@ def agreement(wanted: set[Action], offered: set[Action]) -> float:
         return 0.0
     if wanted & offered:
         return 1.0
+    if offered == {Action.RUN} and Action.READ not in wanted:
+        return 0.0  # "execute_sql" can delete rows or update them: neither for nor against
     if Action.READ in wanted:
         return -1.0  # asked to look, tool would change something
     if Action.READ in offered:

@@ -46,6 +46,7 @@ class Kind(StrEnum):
     NODE = "node"
     REPO = "repo"
     VERSION = "version"
+    TABLE = "table"
     QUOTED = "quoted"
 
 
@@ -106,8 +107,31 @@ _NAMESPACE = re.compile(
 _NODE = re.compile(r"\b(?:on|node|nodes|host)\s+([a-z]{1,6}-?\d{1,3})\b", re.I)
 _REPO = re.compile(r"\b([a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9_.-]*)\b(?!\.[a-z]{2,5}\b)", re.I)
 _VERSION = re.compile(r"(?<![\w./-])v\d+\.\d+(?:\.\d+)?(?:-[\w.]+)?\b")
+#: Last labels that make a dotted name a host, not ``schema.table`` or ``file.txt``.
+_TLDS = frozenset(
+    {
+        "com", "net", "org", "io", "dev", "app", "ai", "co", "me", "info", "biz", "xyz", "cloud",
+        "tech", "site", "online", "lan", "local", "home", "arpa", "internal", "lab", "localdomain",
+        "intra", "corp", "test", "example", "invalid", "svc", "cluster", "de", "uk", "eu", "nz",
+        "au", "ch", "nl", "fr", "at", "be", "se", "no", "dk", "fi", "es", "it", "pl", "cz", "us",
+        "ca", "jp", "cn", "in", "br", "ru",
+    }
+)
+_TABLE = re.compile(
+    r"\b(?:table|tables|view|views|relation)\s+([a-z_][\w$]*(?:\.[a-z_][\w$]*)?)"
+    r"|\b(?:from|into|update|join|truncate)\s+([a-z_][\w$]*(?:_[\w$]+|\.[a-z_][\w$]*))",
+    re.I,
+)
 _QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
 _NOT_NAMESPACE = frozenset({"the", "a", "this", "that", "which", "each", "every", "all", "same"})
+
+
+def _is_host(name: str) -> bool:
+    """A dotted name is a host when it ends in a known TLD or has three labels or more."""
+    labels = name.lower().split(".")
+    if len(labels) < 2 or all(label.isdigit() for label in labels):
+        return False
+    return labels[-1] in _TLDS or len(labels) >= 3
 
 
 def _query_language(text: str, expression: str) -> Kind:
@@ -170,8 +194,14 @@ def extract(text: str) -> list[Entity]:
         if free(m.span()):
             taken.append(m.span())
             found.append(Entity(Kind.PATH, m.group(1)))
+    for m in _TABLE.finditer(text):
+        name = m.group(1) or m.group(2)
+        span = m.span(1) if m.group(1) else m.span(2)
+        if free(span) and not _is_host(name):
+            taken.append(span)
+            found.append(Entity(Kind.TABLE, name))
     for m in _HOST.finditer(text):
-        if free(m.span()) and not re.fullmatch(r"[\d.]+", m.group(0)):
+        if free(m.span()) and _is_host(m.group(0)):
             taken.append(m.span())
             found.append(Entity(Kind.HOST, m.group(0)))
     for m in _REPO.finditer(text):
@@ -243,6 +273,8 @@ def parameter_kinds(name: str, spec: Mapping[str, Any]) -> frozenset[Kind]:
             kinds.add(Kind.PROMQL)
         elif "sql" in description:
             kinds.add(Kind.SQL)
+    if "table" in name_words or {"object", "name"} <= name_words:
+        kinds.add(Kind.TABLE)
     if name_words == {"id"} and "uuid" in description:
         kinds.add(Kind.UUID)
     return frozenset(kinds)
