@@ -47,6 +47,7 @@ class Kind(StrEnum):
     REPO = "repo"
     VERSION = "version"
     TABLE = "table"
+    PERIOD = "period"  # a time span: "over the last week", "last 3h at 1m resolution"
     QUOTED = "quoted"
 
 
@@ -121,6 +122,21 @@ _TABLE = re.compile(
     r"\b(?:table|tables|view|views|relation)\s+([a-z_][\w$]*(?:\.[a-z_][\w$]*)?)"
     r"|\b(?:from|into|update|join|truncate)\s+([a-z_][\w$]*(?:_[\w$]+|\.[a-z_][\w$]*))",
     re.I,
+)
+_UNIT = (
+    r"(?:\d+\s*)?(?:[smhdw]|secs?|seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|"
+    r"years?)"
+)
+_PERIOD = re.compile(
+    rf"\b(?:over|in|for|during|within|across) (?:the )?(?:last|past|previous) {_UNIT}\b"
+    rf"|\b(?:last|past) \d+\s*{_UNIT}\b|\b\d+[smhdw] (?:resolution|step|steps|intervals?)\b"
+    r"|\bper (?:second|minute|hour|day|week|month)\b|\bsince (?:yesterday|last|\d)"
+    r"|\b(?:trend|trends|history|historical|over time|time series|timeseries)\b",
+    re.I,
+)
+_NOT_TABLE = frozenset(
+    {"in", "on", "of", "for", "with", "from", "the", "a", "an", "that", "which", "and", "or", "to",
+     "are", "is", "by", "where", "without", "owned", "older", "newer", "bigger", "larger", "size"}
 )
 _QUOTED = re.compile(r"[\"“']([^\"”']{2,80})[\"”']")
 _NOT_NAMESPACE = frozenset({"the", "a", "this", "that", "which", "each", "every", "all", "same"})
@@ -197,7 +213,7 @@ def extract(text: str) -> list[Entity]:
     for m in _TABLE.finditer(text):
         name = m.group(1) or m.group(2)
         span = m.span(1) if m.group(1) else m.span(2)
-        if free(span) and not _is_host(name):
+        if free(span) and not _is_host(name) and name.lower() not in _NOT_TABLE:
             taken.append(span)
             found.append(Entity(Kind.TABLE, name))
     for m in _HOST.finditer(text):
@@ -205,9 +221,12 @@ def extract(text: str) -> list[Entity]:
             taken.append(m.span())
             found.append(Entity(Kind.HOST, m.group(0)))
     for m in _REPO.finditer(text):
-        if free(m.span()):
+        if free(m.span()) and not m.group(1).replace("/", "").isupper():  # TCP/UDP, NUT/UPS
             taken.append(m.span())
             found.append(Entity(Kind.REPO, m.group(1)))
+    period = _PERIOD.search(text)
+    if period:
+        found.append(Entity(Kind.PERIOD, period.group(0)))
     for m in _VMID.finditer(text):
         found.append(Entity(Kind.VMID, int(m.group(1))))
     for m in _NUMBER.finditer(text):
@@ -246,6 +265,11 @@ _NAME_KINDS: list[tuple[frozenset[str], frozenset[Kind]]] = [
     (frozenset({"nodes", "node"}), frozenset({Kind.NODE})),
     (frozenset({"repo"}), frozenset({Kind.REPO})),
     (frozenset({"tag", "version"}), frozenset({Kind.VERSION})),
+    (
+        frozenset({"start", "end", "step", "since", "until", "duration", "period", "lookback",
+                   "granularity", "timerange"}),
+        frozenset({Kind.PERIOD}),
+    ),
     (frozenset({"number", "pull"}), frozenset({Kind.NUMBER})),
 ]
 
@@ -316,6 +340,11 @@ def _cast(entity: Entity, spec: Mapping[str, Any]) -> Any:
     return entity.value
 
 
+#: Kinds that rank tools but are never copied into arguments: a quoted phrase could be
+#: anything, and "over the last week" is not what a ``start`` parameter takes.
+_NOT_FILLED = frozenset({Kind.QUOTED, Kind.PERIOD})
+
+
 def fill(entities: list[Entity], schema: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Arguments that pair one value with one parameter unambiguously, and required ones left.
 
@@ -328,7 +357,7 @@ def fill(entities: list[Entity], schema: Mapping[str, Any]) -> tuple[dict[str, A
         by_kind.setdefault(e.kind, []).append(e)
     arguments: dict[str, Any] = {}
     for kind, values in by_kind.items():
-        if len(values) != 1 or kind is Kind.QUOTED:
+        if len(values) != 1 or kind in _NOT_FILLED:
             continue
         takers = [n for n, spec in properties.items() if kind in parameter_kinds(n, spec)]
         if len(takers) == 1 and takers[0] not in arguments:

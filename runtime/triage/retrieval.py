@@ -29,7 +29,7 @@ from runtime.triage.documents import ToolDocument, build_document, name_prefix
 from runtime.triage.lexical import LexicalIndex
 from runtime.triage.profiles import profile_for
 from runtime.triage.spelling import correction
-from runtime.triage.terms import Lexicon, Term, lexicon, tokens
+from runtime.triage.terms import Lexicon, Term, lexicon, tokens, words
 from runtime.triage.toolset import ServerTools
 
 __all__ = ["Query", "ToolIndex", "Weights", "index_documents", "server_text", "tool_texts"]
@@ -47,8 +47,10 @@ class Weights:
     lexical: float = 0.3  # share of keyword vs embedding in the tool's own relevance
     server: float = 0.4  # the server prior
     server_lexical: float = 0.5  # share of keyword vs embedding in the server prior
+    mention: float = 0.3  # the query names the server ("on github", "in grafana")
     server_values: float = 0.5  # the server takes the kinds of value the query names
     action: float = 0.07
+    open_ended: float = 0.4  # a query-language tool's relevance floor, as a share of its server's
     fit: float = 0.2
     name: float = 0.1
     expansion: float = 0.4  # weight of lexicon synonyms relative to the user's own words
@@ -73,6 +75,21 @@ def index_documents(servers: Sequence[ServerTools]) -> list[ToolDocument]:
         prefix = name_prefix([t.name for t in server.tools])
         out.extend(build_document(server.name, tool, prefix) for tool in server.tools)
     return out
+
+
+def server_names(server: ServerTools) -> frozenset[str]:
+    """What an operator calls the server when naming it: its name and its software's."""
+    profile = profile_for(server.name, server.tags)
+    names = {server.name.lower(), *(w for w in words(server.name) if len(w) >= 4)}
+    if profile:
+        names |= {m for m in profile.match if len(m) >= 3}
+    return frozenset(names)
+
+
+def _mention_pattern(names: frozenset[str]) -> re.Pattern[str]:
+    """A standalone mention: "on github", not ``talos_machine_configuration_apply``."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w/.-])(?:{alternatives})(?![\w/-]|\.\w)", re.I)
 
 
 def server_text(server: ServerTools) -> str:
@@ -114,6 +131,8 @@ class Query:
 _OPAQUE = frozenset(
     {Kind.PROMQL, Kind.LOGQL, Kind.SQL, Kind.REPO, Kind.PATH, Kind.HOST, Kind.URL, Kind.EMAIL}
 )
+#: Values that are a whole query: a tool taking one can answer anything in its domain.
+_QUERY_LANGUAGES = frozenset({Kind.PROMQL, Kind.LOGQL, Kind.SQL})
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+){2,}\b", re.I)
 
 
@@ -179,8 +198,12 @@ class ToolIndex:
             [{"name": server_text(s)} for s in self.servers], stop, weights={"name": 1.0}
         )
         self.server_kinds = _server_kinds(self.servers)
+        self.mentions = [_mention_pattern(server_names(s)) for s in self.servers]
         self.kind_specificity = _kind_specificity(self.server_kinds)
         self.actions = [tool_actions(d) for d in self.documents]
+        self.open_ended = np.array(
+            [bool(accepted_kinds(schema) & _QUERY_LANGUAGES) for schema in self.schemas], dtype=bool
+        )
         self.name_terms = [
             frozenset(tokens(d.name_text)) - _GENERIC_NAME_WORDS for d in self.documents
         ]
@@ -249,11 +272,16 @@ class ToolIndex:
         top_lexical = float(lexical.max()) if len(lexical) else 0.0
         lexical = lexical[positions] / top_lexical if top_lexical > 0 else lexical[positions]
         relevance = w.lexical * lexical + (1 - w.lexical) * similarity
-        score = relevance + w.server * self._server_prior(query)[self.doc_server[positions]]
+        prior = self._server_prior(query)[self.doc_server[positions]]
+        # A tool that takes a query language (PromQL, SQL...) answers anything in its
+        # server's domain, however short its own description: its relevance has a floor.
+        floor = w.open_ended * prior
+        relevance = np.where(self.open_ended[positions], np.maximum(relevance, floor), relevance)
+        score = relevance + w.server * prior
         terms = {t.text for t in query.terms}
         extras = np.array(
             [
-                w.action * agreement(query.actions, self.actions[i])
+                w.action * self._agreement(query, i)
                 + w.fit * fit(query.entities, self.schemas[i])
                 + w.name * _coverage(self.name_terms[i], terms)
                 for i in positions
@@ -261,7 +289,11 @@ class ToolIndex:
             dtype=np.float32,
         )
         score = (score + extras) / w.total
-        order = np.argsort(-score)[:k]
+        # Naming a server reorders the candidates but is no evidence that the question needs
+        # a tool at all ("write a script that exports adguard's query log"), so the reported
+        # score, which the route decision reads, leaves it out.
+        mentioned = self._mentioned(query)[self.doc_server[positions]]
+        order = np.argsort(-(score + w.mention * w.server * mentioned / w.total))[:k]
         return [
             Candidate(
                 server=self.documents[positions[j]].server,
@@ -272,6 +304,11 @@ class ToolIndex:
             for j in order
         ]
 
+    def _agreement(self, query: Query, position: int) -> float:
+        """Action agreement; a query-language tool can read or write, so it is never against."""
+        found = agreement(query.actions, self.actions[position])
+        return found
+
     def _server_prior(self, query: Query) -> np.ndarray:
         w = self.weights
         lexical = self.server_lexical.scores(query.terms)
@@ -280,6 +317,10 @@ class ToolIndex:
         similarity = self.server_vectors @ query.vector
         prior = w.server_lexical * lexical + (1 - w.server_lexical) * similarity
         return prior + w.server_values * self._value_evidence(query)
+
+    def _mentioned(self, query: Query) -> np.ndarray:
+        """1 for each server the query names ("on github", "in grafana"), else 0."""
+        return np.array([bool(p.search(query.text)) for p in self.mentions], dtype=np.float32)
 
     def _value_evidence(self, query: Query) -> np.ndarray:
         """Per server: how specifically its tools take the values the query names.

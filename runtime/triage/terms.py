@@ -22,6 +22,7 @@ LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9äöüßáéíóúñ]+(?:[.:][a-z0-9]+)*")
+_BRAND = re.compile(r"\b[A-Za-z][a-z]*[A-Z][A-Za-z]*\b")
 _NUMERIC = re.compile(r"^[0-9.:]+$")
 
 
@@ -55,9 +56,18 @@ def _undouble(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words of ``text``, splitting identifiers on ``_``, ``-``, ``/`` and camelCase."""
-    spaced = _CAMEL.sub(" ", text.replace("_", " ").replace("-", " ").replace("/", " "))
-    return _WORD.findall(spaced.lower())
+    """Lower-case words of ``text``, splitting identifiers on ``_``, ``-``, ``/`` and camelCase.
+
+    A short camel-cased brand stays whole as well as split: "GitHub" gives ``git``, ``hub``
+    and ``github``, so a tool described as "from a GitHub repository" meets "on github".
+    """
+    plain = text.replace("_", " ").replace("-", " ").replace("/", " ")
+    spaced = _CAMEL.sub(" ", plain)
+    out = _WORD.findall(spaced.lower())
+    for brand in _BRAND.findall(plain):
+        if len(brand) <= 14 and _CAMEL.search(brand):
+            out.append(brand.lower())
+    return out
 
 
 def tokens(text: str, stopwords: frozenset[str] = frozenset()) -> list[str]:
