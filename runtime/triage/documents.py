@@ -21,7 +21,7 @@ from runtime.triage.terms import words
 __all__ = ["DOCUMENT_VERSION", "ToolDocument", "build_document", "name_prefix", "summary"]
 
 #: Bump when the document layout changes, so every stored embedding is recomputed.
-DOCUMENT_VERSION = 1
+DOCUMENT_VERSION = 2
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 
