@@ -20,10 +20,10 @@ __all__ = ["FIELD_WEIGHTS", "LexicalIndex"]
 
 #: How much a term found in each field counts, relative to the description.
 FIELD_WEIGHTS: Mapping[str, float] = {
-    "name": 3.0,
+    "name": 2.0,
     "summary": 1.5,
     "description": 1.0,
-    "parameters": 0.4,
+    "parameters": 0.8,  # parameter names, descriptions and enum values ("extension", "daily")
 }
 
 
@@ -73,6 +73,11 @@ class LexicalIndex:
 
     def __contains__(self, term: object) -> bool:
         return term in self._postings
+
+    @property
+    def max_idf(self) -> float:
+        """The IDF of a term found in one document: the rarest a term can be here."""
+        return math.log(1 + (self.size - 0.5) / 1.5)
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)

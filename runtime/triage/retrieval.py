@@ -54,7 +54,7 @@ class Weights:
     fit: float = 0.2
     name: float = 0.1
     foreign: float = 0.1  # penalty for rare name words (a product) the query never uses
-    rare_idf: float = 4.5  # what counts as rare: in about 6 of 700 tools or fewer
+    rare: float = 0.73  # a name word is rare above this share of the top IDF (≤6 of 700 tools)
     expansion: float = 0.4  # weight of lexicon synonyms relative to the user's own words
     spelling: float = 0.8  # weight of a typo's correction relative to a correct word
     value_words: float = 0.3  # weight of words found only inside values (metric names ...)
@@ -143,7 +143,17 @@ class Query:
 #: ``kube_pod_container_status_restarts_total`` or ``jdoe/homelab`` say little about *which
 #: tool* (the value's kind does that, see ``_value_evidence``).
 _OPAQUE = frozenset(
-    {Kind.PROMQL, Kind.LOGQL, Kind.SQL, Kind.REPO, Kind.PATH, Kind.HOST, Kind.URL, Kind.EMAIL}
+    {
+        Kind.PROMQL,
+        Kind.LOGQL,
+        Kind.SQL,
+        Kind.TABLE,
+        Kind.REPO,
+        Kind.PATH,
+        Kind.HOST,
+        Kind.URL,
+        Kind.EMAIL,
+    }
 )
 #: Values that are a whole query: a tool taking one can answer anything in its domain.
 _QUERY_LANGUAGES = frozenset({Kind.PROMQL, Kind.LOGQL, Kind.SQL})
@@ -222,8 +232,9 @@ class ToolIndex:
             frozenset(tokens(d.name_text)) - _GENERIC_NAME_WORDS for d in self.documents
         ]
         idf = {t: self.lexical.idf(t) for terms in self.name_terms for t in terms}
+        rare = weights.rare * self.lexical.max_idf
         self.rare_name_terms = [
-            {t: idf[t] for t in terms if idf[t] >= weights.rare_idf} for terms in self.name_terms
+            {t: idf[t] for t in terms if idf[t] >= rare} for terms in self.name_terms
         ]
         self.name_weight = [sum(idf[t] for t in terms) or 1.0 for terms in self.name_terms]
 

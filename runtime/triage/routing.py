@@ -95,7 +95,8 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
 #: "what is a/an ...", "what are ...s": asking what a kind of thing is, not about an instance.
 _DEFINITION = re.compile(
     r"^(what|whats|what's) (is|are) an? |^what does .+ (mean|stand for)|^(define|explain) "
-    r"(what )?an? |^was (ist|sind) (ein|eine)\b|^qu[eé] (es|son) (un|una)\b",
+    r"(what )?an? |^was (ist|sind) (ein|eine)\b|^qu[eé] (es|son) (un|una)\b"
+    r"|^was (bedeutet|heißt|heisst)\b|^qu[eé] significa\b",
     re.I,
 )
 
@@ -105,7 +106,7 @@ class RouteWeights:
     """Defaults measured on our own operator queries (docs/triage.md)."""
 
     neighbours: int = 3
-    cue: float = 0.12
+    cue: float = 0.15
     # Context and escalation cues ("my previous questions", "write a script that") are
     # specific phrases: they outweigh a tool that merely shares the topic's words.
     cue_scale: Mapping[str, float] = field(

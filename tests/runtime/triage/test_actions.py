@@ -36,8 +36,31 @@ def test_tool_actions_come_from_the_name_then_the_summary_then_the_hints() -> No
     assert tool_actions(_doc("arp_table", "The ARP table.")) == set()
 
 
+def test_a_read_only_tool_answers_reads_whatever_its_verb() -> None:
+    assert tool_actions(_doc("execute_query", "Run PromQL.", read_only=True)) == {
+        Action.RUN,
+        Action.READ,
+    }
+    assert tool_actions(_doc("execute_sql", "Run any SQL.")) == {Action.RUN}
+
+
+def test_phrasal_and_short_verbs() -> None:
+    assert query_actions("kick off a speed test on the gateway") == {Action.RUN}
+    assert query_actions("open a PR from feat/x into main") == {Action.CREATE}
+    assert query_actions("open ports on the firewall") == {Action.READ}
+    assert query_actions("let the guest onto the hotspot for 2 hours") == {Action.CREATE}
+    assert query_actions("let me see the pods in media") == {Action.READ}
+    assert query_actions("ack alert group I8F2K1") == {Action.UPDATE}
+    assert query_actions("resolve incident 42") == {Action.UPDATE}
+
+
 def test_agreement_rewards_a_match_and_punishes_a_write_for_a_question() -> None:
     assert agreement({Action.READ}, {Action.READ}) == 1.0
     assert agreement({Action.READ}, {Action.DELETE}) == -1.0
     assert agreement({Action.DELETE}, {Action.READ}) == -0.5
     assert agreement({Action.DELETE}, set()) == 0.0
+
+
+def test_a_generic_executor_is_neither_for_nor_against_a_write() -> None:
+    assert agreement({Action.DELETE}, {Action.RUN}) == 0.0  # execute_sql can delete rows
+    assert agreement({Action.READ}, {Action.RUN}) == -1.0  # a question should not trigger

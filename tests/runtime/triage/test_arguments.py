@@ -66,3 +66,55 @@ def test_fit_is_the_share_of_named_values_some_parameter_takes() -> None:
     assert fit(extract("ping 10.0.0.1"), PING) == 1.0
     assert fit(extract("ping 10.0.0.1 from aa:bb:cc:dd:ee:ff"), PING) == 0.5
     assert fit(extract("ping the nas"), PING) == 0.0
+
+
+def test_exporter_style_metric_names_are_promql_but_tool_identifiers_are_not() -> None:
+    assert extract("current cpu temperature from node_hwmon_temp_celsius") == [
+        Entity(Kind.PROMQL, "node_hwmon_temp_celsius")
+    ]
+    assert extract("alerts for http_request_duration_seconds_bucket") == [
+        Entity(Kind.PROMQL, "http_request_duration_seconds_bucket")
+    ]
+    assert extract("find code on github that calls talos_machine_configuration_apply") == []
+
+
+def test_an_expression_stays_whole_across_spaces() -> None:
+    assert extract("sum by (job) (up) == 0") == [Entity(Kind.PROMQL, "sum by (job) (up) == 0")]
+    assert extract("run rate(http_requests_total[5m]) > 10 on prom") == [
+        Entity(Kind.PROMQL, "rate(http_requests_total[5m]) > 10")
+    ]
+
+
+def test_a_label_selector_is_logql_when_the_question_is_about_logs() -> None:
+    assert extract('bytes of logs from {namespace="media"} today') == [
+        Entity(Kind.LOGQL, '{namespace="media"}')
+    ]
+    assert extract('{app="x"} |= "error"') == [Entity(Kind.LOGQL, '{app="x"} |= "error"')]
+    assert extract('up{job="node"} == 0') == [Entity(Kind.PROMQL, 'up{job="node"} == 0')]
+
+
+def test_table_names_are_values_and_dotted_names_need_a_tld_to_be_hosts() -> None:
+    assert extract("describe table public.users") == [Entity(Kind.TABLE, "public.users")]
+    assert extract("delete rows older than 90 days from audit_log") == [
+        Entity(Kind.TABLE, "audit_log")
+    ]
+    assert extract("views in the reporting schema") == []
+    hosts = [e.value for e in extract("compare nas.home.arpa, grafana.lan and git.example.com")]
+    assert hosts == ["nas.home.arpa", "grafana.lan", "git.example.com"]
+
+
+def test_versions_and_repositories() -> None:
+    assert extract("release notes for cilium v1.16.0") == [Entity(Kind.VERSION, "v1.16.0")]
+    assert extract("who can push to jdoe/homelab") == [Entity(Kind.REPO, "jdoe/homelab")]
+    assert extract("a plugin that can show NUT/UPS data") == []  # an acronym pair, no repo
+
+
+def test_time_spans_rank_tools_but_are_never_filled_in() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"device_id": {"type": "string"}, "duration": {"type": "string"}},
+    }
+    found = extract("traffic of the office switch over the last week")
+    assert found == [Entity(Kind.PERIOD, "over the last week")]
+    assert fit(found, schema) == 1.0
+    assert fill(found, schema) == ({}, [])

@@ -104,7 +104,9 @@ def test_a_missing_tools_directory_is_reported(tmp_path: Path) -> None:
 def test_the_dev_set_runs_against_the_eval_fleet(shared_dir: Path, tmp_path: Path) -> None:
     """What CI records: the 150 dev queries over the 11-server, 680-tool fleet.
 
-    The floors are regression guards well below the figures in docs/benchmarks/triage.md.
+    The floors are regression guards a query or two below the figures recorded in
+    docs/benchmarks/triage.md (the decision is deterministic, but a near-tie could flip on
+    another CPU's float rounding).
     """
     out = tmp_path / "dev-predictions.jsonl"
     result = runner.invoke(
@@ -121,9 +123,9 @@ def test_the_dev_set_runs_against_the_eval_fleet(shared_dir: Path, tmp_path: Pat
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert (figures["queries"], figures["servers"], figures["tools"]) == (150, 11, 680)
-    assert figures["routeAccuracy"] >= 0.8
-    assert figures["toolTop1"] >= 0.6
-    assert figures["toolTop5"] >= 0.8
+    assert figures["routeAccuracy"] >= 0.95
+    assert figures["toolTop1"] >= 0.85
+    assert figures["toolTop5"] >= 0.97
     print(
         json.dumps(
             {

@@ -39,3 +39,10 @@ def test_multi_word_synonyms_match_as_phrases() -> None:
 def test_german_and_spanish_words_are_translated_before_matching() -> None:
     assert lexicon().translate("Zeige alle Knoten") == "show all node"
     assert {t.text for t in lexicon().expand("muestra los registros")} >= {"log"}
+
+
+def test_camel_cased_brands_stay_whole_as_well_as_split() -> None:
+    found = words("Get a file from a GitHub repository via listPrometheusLabelValues")
+    assert {"git", "hub", "github"} <= set(found)
+    assert {"list", "prometheus", "label", "values"} <= set(found)
+    assert "listprometheuslabelvalues" not in found  # an identifier, not a brand
