@@ -123,6 +123,9 @@ class FleetIndex:
         )
         query = index.prepare(text, vector)
         lexical = [index.documents[i].key for i in index.lexical_top(query, POOL)]
+        # Query-language tools answer anything in their domain however far their terse
+        # description lies from the question: always score them (a handful per fleet).
+        lexical += [key for key in index.open_ended_keys if key not in lexical]
         if allowed is not None:
             lexical = [k for k in lexical if k in allowed]
         vector_scores = (

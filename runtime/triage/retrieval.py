@@ -238,6 +238,15 @@ class ToolIndex:
         ]
         self.name_weight = [sum(idf[t] for t in terms) or 1.0 for terms in self.name_terms]
 
+    @property
+    def open_ended_keys(self) -> list[str]:
+        """Tools that take a whole query (PromQL, LogQL, SQL): the rank floor applies to them."""
+        return [
+            d.key
+            for d, open_ended in zip(self.documents, self.open_ended, strict=True)
+            if open_ended
+        ]
+
     def __len__(self) -> int:
         return len(self.documents)
 

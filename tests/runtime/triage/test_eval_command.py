@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mcpfleet.cli import app
+from runtime.triage.eval_run import EVAL_FLEET
 
 DATA = Path(__file__).resolve().parent / "data"
 runner = CliRunner()
@@ -134,3 +135,28 @@ def test_the_dev_set_runs_against_the_eval_fleet(shared_dir: Path, tmp_path: Pat
             }
         )
     )
+
+
+def test_the_held_out_probe_set_runs_against_the_eval_fleet(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """Queries written after tuning and never tuned on (docs/benchmarks/triage.md).
+
+    ``--tools`` gets a directory holding exactly the eval fleet's eleven tool lists.
+    """
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    for name in EVAL_FLEET:
+        (tools / f"{name}.json").write_bytes(
+            (shared_dir / "mcp-tools" / f"{name}.json").read_bytes()
+        )
+    result = runner.invoke(
+        app,
+        ["triage", "eval", str(DATA / "probe-queries.jsonl"), "--tools", str(tools), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert (figures["queries"], figures["servers"], figures["tools"]) == (62, 11, 680)
+    assert figures["routeAccuracy"] >= 0.83
+    assert figures["toolTop1"] >= 0.8
+    assert figures["toolTop5"] >= 0.95

@@ -189,3 +189,17 @@ def test_naming_a_server_is_not_evidence_that_a_tool_is_needed(small: ToolIndex,
     unnamed = _with(small, mention=0.0)
     plain = {c.key: c.score for c in unnamed.rank(unnamed.prepare(text, vector), 20)}
     assert named == pytest.approx(plain)
+
+
+def test_query_language_tools_are_always_scored(fleet: ToolIndex) -> None:
+    """pgvector's nearest 64 may miss a terse executor; the service always adds these."""
+    keys = set(fleet.open_ended_keys)
+    assert {
+        "prometheus/execute_query",
+        "prometheus/execute_range_query",
+        "postgres/execute_sql",
+        "grafana/query_loki_logs",
+        "grafana/query_prometheus",
+    } <= keys
+    assert len(keys) < 40  # a handful per server, not the fleet
+    assert "kubernetes/pods_list" not in keys
