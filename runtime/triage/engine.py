@@ -23,10 +23,10 @@ from runtime.triage.retrieval import (
     ToolIndex,
     Weights,
     index_documents,
-    server_text,
     tool_texts,
 )
 from runtime.triage.routing import RouteClassifier
+from runtime.triage.server_prior import server_text
 from runtime.triage.toolset import ServerTools
 
 __all__ = ["LlmDecider", "Triage", "build_index", "embed_tools"]

@@ -21,8 +21,9 @@ from runtime.store import ServerRegistry
 from runtime.triage.decision import Decision
 from runtime.triage.embedding import Embedder
 from runtime.triage.engine import LlmDecider, Triage
-from runtime.triage.retrieval import ToolIndex, Weights, index_documents, server_text
+from runtime.triage.retrieval import ToolIndex, Weights, index_documents
 from runtime.triage.routing import RouteClassifier
+from runtime.triage.server_prior import server_text
 from runtime.triage.tool_store import SyncReport, ToolVectorStore
 from runtime.triage.toolset import ServerTools
 

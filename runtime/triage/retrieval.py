@@ -1,38 +1,39 @@
 """Hybrid tool retrieval: which tools of the fleet fit a question, best first.
 
-Each tool's score mixes, with weights measured on our own operator queries
-(docs/triage.md has the figures):
+Each tool's score mixes (docs/triage.md explains each signal, docs/benchmarks/triage.md
+what each added):
 
 * keyword relevance (BM25F over name, summary, description, parameters; query expanded
-  with the operator lexicon),
-* embedding similarity (query vs the tool's name and summary),
-* its server's relevance (server profile words and description vs the query) — the
-  "server first, then tool" step, done as a prior rather than a hard cut so a wrong
-  server guess costs rank, not the answer,
+  with the operator lexicon, typos of fleet words corrected),
+* embedding similarity (query vs the tool's name with its summary and description),
+* its server's prior (see server_prior) — "server first, then tool", as a prior rather
+  than a hard cut so a wrong server guess costs rank, not the answer,
 * whether the tool does what the query asks (read vs create/delete/...; see actions),
-* whether its parameters can take the values the query names (see arguments), and
-* how much of the tool's own name the query covers.
+* whether its parameters can take the values the query names (see arguments),
+* how much of the tool's own name the query covers, and which rare name words (a
+  product like ``clickhouse``) it never mentions, and
+* for query-language tools (PromQL, LogQL, SQL), a relevance floor within their domain.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from runtime.triage.actions import Action, agreement, query_actions, tool_actions
-from runtime.triage.arguments import Entity, Kind, accepted_kinds, extract, fit, value_kinds
+from runtime.triage.actions import agreement, tool_actions
+from runtime.triage.arguments import accepted_kinds, fit
 from runtime.triage.decision import Candidate
 from runtime.triage.documents import ToolDocument, build_document, name_prefix
 from runtime.triage.lexical import LexicalIndex
-from runtime.triage.profiles import profile_for
+from runtime.triage.query import QUERY_LANGUAGES, Query
+from runtime.triage.server_prior import ServerPrior
 from runtime.triage.spelling import correction
-from runtime.triage.terms import Lexicon, Term, lexicon, tokens, words
+from runtime.triage.terms import Lexicon, Term, lexicon, tokens
 from runtime.triage.toolset import ServerTools
 
-__all__ = ["Query", "ToolIndex", "Weights", "index_documents", "server_text", "tool_texts"]
+__all__ = ["ToolIndex", "Weights", "index_documents", "tool_texts"]
 
 #: Name words too common to say which tool is meant.
 _GENERIC_NAME_WORDS = frozenset(
@@ -91,91 +92,6 @@ def index_documents(servers: Sequence[ServerTools]) -> list[ToolDocument]:
     return out
 
 
-def server_names(server: ServerTools) -> frozenset[str]:
-    """What an operator calls the server when naming it: its name and its software's."""
-    profile = profile_for(server.name, server.tags)
-    names = {server.name.lower(), *(w for w in words(server.name) if len(w) >= 4)}
-    if profile:
-        names |= {m for m in profile.match if len(m) >= 3}
-    return frozenset(names)
-
-
-def _mention_pattern(names: frozenset[str]) -> re.Pattern[str]:
-    """A standalone mention: "on github", not ``talos_machine_configuration_apply``."""
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![\w/.-])(?:{alternatives})(?![\w/-]|\.\w)", re.I)
-
-
-def server_text(server: ServerTools) -> str:
-    """What a server is for, in words: its own description plus its software's profile."""
-    profile = profile_for(server.name, server.tags)
-    parts = [server.name, server.description]
-    if profile:
-        parts += [profile.description, " ".join(profile.keywords)]
-    return ". ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Query:
-    """A question prepared once for every scoring step."""
-
-    text: str
-    terms: list[Term]
-    actions: set[Action]
-    entities: list[Entity]
-    vector: np.ndarray
-
-    @classmethod
-    def prepare(
-        cls, text: str, vector: np.ndarray, words: Lexicon, expansion: float, value_words: float
-    ) -> Query:
-        entities = extract(text)
-        return cls(
-            text=text,
-            terms=_terms(text, entities, words, expansion, value_words),
-            actions=query_actions(words.translate(text)),
-            entities=entities,
-            vector=vector,
-        )
-
-
-#: Values whose words are data, not a description of the tool wanted: the words of
-#: ``kube_pod_container_status_restarts_total`` or ``jdoe/homelab`` say little about *which
-#: tool* (the value's kind does that, see ``_value_evidence``).
-_OPAQUE = frozenset(
-    {
-        Kind.PROMQL,
-        Kind.LOGQL,
-        Kind.SQL,
-        Kind.TABLE,
-        Kind.REPO,
-        Kind.PATH,
-        Kind.HOST,
-        Kind.URL,
-        Kind.EMAIL,
-    }
-)
-#: Values that are a whole query: a tool taking one can answer anything in its domain.
-_QUERY_LANGUAGES = frozenset({Kind.PROMQL, Kind.LOGQL, Kind.SQL})
-_IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+){2,}\b", re.I)
-
-
-def _terms(
-    text: str, entities: list[Entity], words: Lexicon, expansion: float, value_words: float
-) -> list[Term]:
-    """The query's terms, with words found only inside values or identifiers counted less."""
-    values = [str(e.value) for e in entities if e.kind in _OPAQUE]
-    rest = text
-    for value in sorted(values, key=len, reverse=True):
-        rest = rest.replace(value, " ")
-    values += _IDENTIFIER.findall(rest)
-    rest = _IDENTIFIER.sub(" ", rest)
-    weights = {t.text: t.weight for t in words.expand(rest, expansion)}
-    for term in words.expand(" ".join(values), expansion):
-        weights.setdefault(term.text, term.weight * value_words)
-    return [Term(t, w) for t, w in weights.items()]
-
-
 class ToolIndex:
     """Every tool of the fleet, ready to score; rebuilt whenever a tool list changes.
 
@@ -203,7 +119,6 @@ class ToolIndex:
         self.doc_server = np.array(
             [server_position[d.server] for d in self.documents], dtype=np.int64
         )
-        self.server_vectors = server_vectors
         self.tool_vectors = tool_vectors
         stop = self.words.stopwords
         self.lexical = LexicalIndex(
@@ -218,15 +133,16 @@ class ToolIndex:
             ],
             stop,
         )
-        self.server_lexical = LexicalIndex(
-            [{"name": server_text(s)} for s in self.servers], stop, weights={"name": 1.0}
+        self.prior = ServerPrior(
+            self.servers,
+            server_vectors,
+            stop,
+            lexical_share=weights.server_lexical,
+            values=weights.server_values,
         )
-        self.server_kinds = _server_kinds(self.servers)
-        self.mentions = [_mention_pattern(server_names(s)) for s in self.servers]
-        self.kind_specificity = _kind_specificity(self.server_kinds)
         self.actions = [tool_actions(d) for d in self.documents]
         self.open_ended = np.array(
-            [bool(accepted_kinds(schema) & _QUERY_LANGUAGES) for schema in self.schemas], dtype=bool
+            [bool(accepted_kinds(schema) & QUERY_LANGUAGES) for schema in self.schemas], dtype=bool
         )
         self.name_terms = [
             frozenset(tokens(d.name_text)) - _GENERIC_NAME_WORDS for d in self.documents
@@ -261,7 +177,7 @@ class ToolIndex:
         known = {t.text for t in terms}
         out = list(terms)
         for term in terms:
-            if term.weight < 1 or term.text in self.server_lexical:
+            if term.weight < 1 or term.text in self.prior:
                 continue
             fixed = correction(term.text, self.lexical)
             if fixed is not None and fixed not in known:
@@ -311,7 +227,7 @@ class ToolIndex:
         top_lexical = float(lexical.max()) if len(lexical) else 0.0
         lexical = lexical[positions] / top_lexical if top_lexical > 0 else lexical[positions]
         relevance = w.lexical * lexical + (1 - w.lexical) * similarity
-        prior = self._server_prior(query)[self.doc_server[positions]]
+        prior = self.prior.scores(query)[self.doc_server[positions]]
         # A tool that takes a query language (PromQL, SQL...) answers anything in its
         # server's domain, however short its own description: its relevance has a floor.
         floor = w.open_ended * prior
@@ -320,7 +236,7 @@ class ToolIndex:
         terms = {t.text for t in query.terms}
         extras = np.array(
             [
-                w.action * self._agreement(query, i)
+                w.action * agreement(query.actions, self.actions[i])
                 + w.fit * fit(query.entities, self.schemas[i])
                 + w.name * _coverage(self.name_terms[i], terms)
                 - w.foreign * self._foreign(i, terms)
@@ -332,7 +248,7 @@ class ToolIndex:
         # Naming a server reorders the candidates but is no evidence that the question needs
         # a tool at all ("write a script that exports adguard's query log"), so the reported
         # score, which the route decision reads, leaves it out.
-        mentioned = self._mentioned(query)[self.doc_server[positions]]
+        mentioned = self.prior.mentioned(query)[self.doc_server[positions]]
         order = np.argsort(-(score + w.mention * w.server * mentioned / w.total))[:k]
         return [
             Candidate(
@@ -356,58 +272,6 @@ class ToolIndex:
             return 0.0
         missing = sum(v for t, v in rare.items() if t not in query_terms)
         return missing / self.name_weight[position]
-
-    def _agreement(self, query: Query, position: int) -> float:
-        """Action agreement; a query-language tool can read or write, so it is never against."""
-        found = agreement(query.actions, self.actions[position])
-        return found
-
-    def _server_prior(self, query: Query) -> np.ndarray:
-        w = self.weights
-        lexical = self.server_lexical.scores(query.terms)
-        if lexical.max() > 0:
-            lexical = lexical / lexical.max()
-        similarity = self.server_vectors @ query.vector
-        prior = w.server_lexical * lexical + (1 - w.server_lexical) * similarity
-        return prior + w.server_values * self._value_evidence(query)
-
-    def _mentioned(self, query: Query) -> np.ndarray:
-        """1 for each server the query names ("on github", "in grafana"), else 0."""
-        return np.array([bool(p.search(query.text)) for p in self.mentions], dtype=np.float32)
-
-    def _value_evidence(self, query: Query) -> np.ndarray:
-        """Per server: how specifically its tools take the values the query names.
-
-        A PromQL expression or an ``owner/repo`` points at the one or two servers whose
-        tools take such values; an IP address, which half the fleet takes, barely counts.
-        """
-        kinds = [k for k in value_kinds(query.entities) if k in self.kind_specificity]
-        evidence = np.zeros(len(self.servers), dtype=np.float32)
-        if not kinds:
-            return evidence
-        for i, accepted in enumerate(self.server_kinds):
-            evidence[i] = sum(self.kind_specificity[k] for k in kinds if k in accepted)
-        return evidence / len(kinds)
-
-
-def _server_kinds(servers: Sequence[ServerTools]) -> list[frozenset[Kind]]:
-    return [
-        frozenset().union(*(accepted_kinds(t.input_schema) for t in server.tools))
-        for server in servers
-    ]
-
-
-def _kind_specificity(server_kinds: Sequence[frozenset[Kind]]) -> dict[Kind, float]:
-    """1 for a kind one server takes, falling to 0 for a kind every server takes."""
-    total = len(server_kinds)
-    out: dict[Kind, float] = {}
-    for kind in Kind:
-        if kind in (Kind.QUOTED, Kind.NUMBER):
-            continue
-        takers = sum(kind in kinds for kinds in server_kinds)
-        if takers and total > 1:
-            out[kind] = float(np.log(total / takers) / np.log(total))
-    return out
 
 
 def _coverage(name_terms: frozenset[str], query_terms: set[str]) -> float:

@@ -141,7 +141,7 @@ async def fleet(minilm: MiniLMEmbedder, shared_dir: Path) -> ToolIndex:
 def _with(index: ToolIndex, **weights: float) -> ToolIndex:
     return ToolIndex(
         index.servers,
-        index.server_vectors,
+        index.prior.vectors,
         index.tool_vectors,
         replace(index.weights, **weights),
         index.words,
@@ -177,7 +177,9 @@ def test_a_named_server_is_found_standalone_not_inside_identifiers(
 ) -> None:
     text = "find code that calls talos_machine_configuration_apply on GitHub"
     query = small.prepare(text, minilm.embed_sync([text])[0])
-    named = {s.name for s, hit in zip(small.servers, small._mentioned(query), strict=True) if hit}
+    named = {
+        s.name for s, hit in zip(small.servers, small.prior.mentioned(query), strict=True) if hit
+    }
     assert named == {"github"}
 
 
