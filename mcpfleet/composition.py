@@ -50,7 +50,13 @@ def triage_extension(
     """
     host = TriageHost(settings, {"completer": completer} if completer is not None else {})
     tool = GatewayTool(definition=FIND_TOOLS, handler=host.find_tools)
-    return GatewayExtension(routers=[host.router], tools=[tool], lifespan=host.lifespan), host
+    extension = GatewayExtension(
+        routers=[host.router],
+        tools=[tool],
+        lifespan=host.lifespan,
+        error_handlers=host.error_handlers,
+    )
+    return extension, host
 
 
 def discovery_extension(settings: Settings, config: DiscoveryConfig) -> GatewayExtension:

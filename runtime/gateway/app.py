@@ -8,12 +8,13 @@ are reaped), and the audit writer flushes every record before the database close
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 
@@ -39,6 +40,7 @@ from runtime.store.tokens import TokenStore
 __all__ = ["GatewayExtension", "create_app"]
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+ErrorHandler = Callable[[Request, Any], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,15 @@ class GatewayExtension:
 
     ``routers`` are mounted behind the same security middleware; ``tools`` join the
     ``/mcp`` listing unprefixed; ``lifespan`` runs after the gateway's own resources are
-    on ``app.state`` (``calls``, ``pool``, ``database``…) and ends before they close.
+    on ``app.state`` (``calls``, ``pool``, ``database``…) and ends before they close;
+    ``error_handlers`` turn the extension's own exceptions into JSON answers (anything
+    unhandled would be the gateway's generic 500).
     """
 
     routers: Sequence[APIRouter] = ()
     tools: Sequence[GatewayTool] = ()
     lifespan: Lifespan | None = None
+    error_handlers: Mapping[type[Exception], ErrorHandler] = field(default_factory=dict)
 
 
 def create_app(
@@ -83,6 +88,8 @@ def create_app(
     for extension in extensions:
         for extra in extension.routers:
             app.include_router(extra)
+        for error, handle in extension.error_handlers.items():
+            app.add_exception_handler(error, handle)
     app.router.routes.append(
         Route(
             MCP_PATH,

@@ -56,6 +56,7 @@ class FleetIndex:
         self.registry = ServerRegistry(db)
         self._fingerprint: str | None = None
         self._lock = asyncio.Lock()
+        self._ready = asyncio.Event()
         self.triage = Triage(
             embedder=embedder,
             index=ToolIndex([], np.zeros((0, embedder.dimension), dtype=np.float32)),
@@ -92,6 +93,7 @@ class FleetIndex:
                 embedder=self.embedder, index=index, classifier=self.classifier, llm=self.llm
             )
             self._fingerprint = fingerprint
+            self._ready.set()
             log.info(
                 "tool index: %d servers, %d tools (%d embedded, %d removed)",
                 len(servers),
@@ -101,11 +103,29 @@ class FleetIndex:
             )
             return report
 
+    @property
+    def ready(self) -> bool:
+        """Whether the first index has been built (until then there is nothing to rank)."""
+        return self._ready.is_set()
+
+    async def wait_ready(self) -> None:
+        """Return once the first index is built (bound it with ``asyncio.timeout``)."""
+        await self._ready.wait()
+
     async def run(self, interval: float) -> None:
-        """Refresh every ``interval`` seconds until cancelled."""
+        """Refresh now, then every ``interval`` seconds until cancelled.
+
+        A failed refresh (the database away, the embedding model failing) is logged and
+        retried at the next interval: the last good index keeps serving meanwhile.
+        """
         while True:
+            try:
+                await self.refresh()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("tool index refresh failed; retrying in %.0f s", interval)
             await asyncio.sleep(interval)
-            await self.refresh()
 
     async def decide(
         self,

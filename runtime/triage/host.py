@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
 from mcp import types
 
 from runtime.db import Database
@@ -57,6 +58,11 @@ class TriageHost:
     def router(self) -> APIRouter:
         return create_triage()
 
+    @property
+    def error_handlers(self) -> dict[type[Exception], Any]:
+        """TriageError as the host's JSON error shape (``{"error": {"code", "reason"}}``)."""
+        return {TriageError: _triage_error}
+
     def lifespan(self, app: FastAPI) -> contextlib.AbstractAsyncContextManager[None]:
         @contextlib.asynccontextmanager
         async def run() -> AsyncIterator[None]:
@@ -96,6 +102,14 @@ class TriageHost:
             content=[types.TextContent(type="text", text=json.dumps(payload, indent=1))],
             structured_content=payload,
         )
+
+
+async def _triage_error(_: Request, exc: TriageError) -> JSONResponse:
+    code = "triage_unavailable" if exc.status == 503 else "triage_error"
+    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    return JSONResponse(
+        {"error": {"code": code, "reason": exc.reason}}, status_code=exc.status, headers=headers
+    )
 
 
 def _tool_error(message: str) -> types.CallToolResult:

@@ -66,7 +66,15 @@ class TriageService:
         except EmbeddingError as exc:
             raise TriageError(503, f"embedding model unavailable: {exc}") from exc
 
+    def require_index(self) -> None:
+        """Raises: TriageError 503 while the first tool index is still being built."""
+        if not self.fleet.ready:
+            raise TriageError(
+                503, "the tool index is still being built (first start); try again shortly"
+            )
+
     async def decide(self, text: str, servers: Collection[str] | None = None) -> Decision:
+        self.require_index()
         started = time.perf_counter()
         vector = await self.embed(text)
         embedded = time.perf_counter()
@@ -79,6 +87,7 @@ class TriageService:
         self, query: str, k: int = 10, servers: Collection[str] | None = None
     ) -> list[FoundTool]:
         """The ``k`` tools best fitting ``query`` among ``servers`` (None: all)."""
+        self.require_index()
         vector = await self.embed(query)
         index = self.fleet.triage.index
         decision = await self.fleet.decide(query, vector, servers=servers, k=k, use_llm=False)
@@ -107,6 +116,7 @@ class TriageService:
         tool_caller: ToolCaller | None,
         completer: Completer | None,
     ) -> QueryResponse:
+        self.require_index()
         started = time.perf_counter()
         try:
             vector: np.ndarray | None = (await self.embedder.embed([request.text]))[0]
@@ -162,9 +172,12 @@ async def open_triage(
     tool_caller: ToolCaller | None = None,
     completer: Completer | None = None,
     refresh_interval: float = 15.0,
+    startup_wait: float = 10.0,
     http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[TriageService]:
     """Load the model once, build the index from the registry, keep it fresh until exit.
+
+    Waits up to ``startup_wait`` seconds for the first index, then serves regardless.
 
     Raises:
         EmbeddingError: the catalog's embedding model cannot be used.
@@ -181,7 +194,16 @@ async def open_triage(
             stack.push_async_callback(llm.aclose)
         classifier = await RouteClassifier.build(embedder)
         fleet = FleetIndex(db, embedder, classifier, llm=llm)
-        await fleet.refresh()
+        # The first index of a large fleet takes a while to embed (≈30 s for 700 tools on
+        # one core): serve meanwhile — triage answers 503 until it is there — rather than
+        # hold up the process past its liveness probe.
+        refresher = asyncio.create_task(fleet.run(refresh_interval), name="triage-index-refresh")
+        stack.push_async_callback(_cancel, refresher)
+        try:
+            async with asyncio.timeout(startup_wait):
+                await fleet.wait_ready()
+        except TimeoutError:
+            log.info("tool index still building after %.0f s; serving meanwhile", startup_wait)
         semantic = catalog.platform.triage.semantic_cache
         executor = QueryExecutor(
             fleet,
@@ -190,14 +212,13 @@ async def open_triage(
             CachePolicy(semantic.enabled, semantic.threshold, parse_duration(semantic.ttl)),
             llm=llm,
         )
-        service = TriageService(db, embedder, fleet, executor, llm, tool_caller, completer)
-        refresher = asyncio.create_task(fleet.run(refresh_interval), name="triage-index-refresh")
-        try:
-            yield service
-        finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+        yield TriageService(db, embedder, fleet, executor, llm, tool_caller, completer)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _local_llm(catalog: Catalog) -> OllamaLlm | None:

@@ -35,6 +35,10 @@ class SyncReport:
         return self.added + self.changed
 
 
+#: Tools embedded and committed together during a sync.
+SYNC_BATCH = 64
+
+
 class ToolVectorStore:
     """Reads and writes ``tool_index`` for one embedding model."""
 
@@ -46,44 +50,28 @@ class ToolVectorStore:
         return hashlib.sha256(f"{document.digest}:{self.model}".encode()).hexdigest()
 
     async def sync(self, documents: Sequence[ToolDocument], embedder: Embedder) -> SyncReport:
-        """Make the table hold exactly ``documents``, embedding only new or changed ones."""
+        """Make the table hold exactly ``documents``, embedding only new or changed ones.
+
+        New and changed tools are embedded and written ``SYNC_BATCH`` at a time, each batch
+        committed, so a process stopped halfway (a liveness kill during a first start with
+        hundreds of tools) keeps what it embedded and the next start resumes from there.
+        """
         async with self._db.connection() as conn:
             cur = await conn.execute("SELECT server, tool, digest FROM tool_index")
             stored = {(s, t): d for s, t, d in await cur.fetchall()}
         wanted = {(d.server, d.tool): d for d in documents}
         stale = [d for key, d in wanted.items() if stored.get(key) != self._digest(d)]
         gone = [key for key in stored if key not in wanted]
-        vectors = await embed_tools(stale, embedder) if stale else None
-        async with self._db.connection() as conn:
-            if gone:
+        if gone:
+            async with self._db.connection() as conn:
                 await conn.execute(
                     "DELETE FROM tool_index WHERE (server, tool) IN "
                     "(SELECT * FROM unnest(%s::text[], %s::text[]))",
                     ([s for s, _ in gone], [t for _, t in gone]),
                 )
-            if stale and vectors is not None:
-                async with conn.cursor() as cur:
-                    await cur.executemany(
-                        """
-                        INSERT INTO tool_index (server, tool, digest, model, document, embedding)
-                        VALUES (%s, %s, %s, %s, %s, %s)
-                        ON CONFLICT (server, tool) DO UPDATE SET
-                            digest = EXCLUDED.digest, model = EXCLUDED.model,
-                            document = EXCLUDED.document, embedding = EXCLUDED.embedding,
-                            updated_at = now()
-                        """,
-                        [
-                            (
-                                d.server,
-                                d.tool,
-                                self._digest(d),
-                                self.model,
-                                d.embed_text,
-                                self._db.vector(vector),
-                            )
-                            for d, vector in zip(stale, vectors, strict=True)
-                        ],
-                    )
+        for start in range(0, len(stale), SYNC_BATCH):
+            batch = stale[start : start + SYNC_BATCH]
+            await self._write(batch, await embed_tools(batch, embedder))
         added = sum((d.server, d.tool) not in stored for d in stale)
         return SyncReport(
             added=added,
@@ -91,6 +79,30 @@ class ToolVectorStore:
             removed=len(gone),
             unchanged=len(wanted) - len(stale),
         )
+
+    async def _write(self, documents: Sequence[ToolDocument], vectors: np.ndarray) -> None:
+        async with self._db.connection() as conn, conn.cursor() as cur:
+            await cur.executemany(
+                """
+                INSERT INTO tool_index (server, tool, digest, model, document, embedding)
+                VALUES (%s, %s, %s, %s, %s, %s)
+                ON CONFLICT (server, tool) DO UPDATE SET
+                    digest = EXCLUDED.digest, model = EXCLUDED.model,
+                    document = EXCLUDED.document, embedding = EXCLUDED.embedding,
+                    updated_at = now()
+                """,
+                [
+                    (
+                        d.server,
+                        d.tool,
+                        self._digest(d),
+                        self.model,
+                        d.embed_text,
+                        self._db.vector(v),
+                    )
+                    for d, v in zip(documents, vectors, strict=True)
+                ],
+            )
 
     async def vectors(self, documents: Sequence[ToolDocument]) -> np.ndarray:
         """The stored vectors of ``documents``, in their order (zeros for any not stored)."""

@@ -56,6 +56,16 @@ async def test_the_pod_gateway_answers_questions_and_offers_find_tools(
             assert decided.json()["route"] in {"direct", "escalate", "tool", "context"}
             answered = await http.post("/api/v1/query", json={"text": "what is a kubernetes pod"})
             assert answered.status_code == 200, answered.text
+            # Triage's own errors keep their status and reason in the gateway's JSON shape
+            # (not the generic 500): here, the first tool index not built yet.
+            app.state.triage.fleet._ready.clear()
+            building = await http.post("/api/v1/query", json={"text": "what is a pod"})
+            assert building.status_code == 503, building.text
+            assert building.headers["Retry-After"] == "5"
+            error = building.json()["error"]
+            assert error["code"] == "triage_unavailable"
+            assert "still being built" in error["reason"]
+            app.state.triage.fleet._ready.set()
         assert isinstance(app.state.triage.completer, RouterClient)
         async with (
             httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30.0)) as http2,

@@ -31,6 +31,20 @@ class CountingEmbedder:
         return await self.inner.embed(texts)
 
 
+class FailingAfter(CountingEmbedder):
+    """The real model for the first ``calls`` calls, then an error (a process killed)."""
+
+    def __init__(self, inner: MiniLMEmbedder, calls: int) -> None:
+        super().__init__(inner)
+        self.calls = calls
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.calls == 0:
+            raise RuntimeError("stopped halfway")
+        self.calls -= 1
+        return await super().embed(texts)
+
+
 def _with_tools(server: ServerTools, tools: list[Tool]) -> ServerTools:
     return ServerTools(name=server.name, tools=tuple(tools), description=server.description)
 
@@ -64,6 +78,21 @@ async def test_a_changed_tool_is_re_embedded_and_removed_ones_are_dropped(
     assert (report.added, report.changed, report.removed, report.unchanged) == (0, 1, 4, 2)
     assert embedder.texts - before == 2
     assert await store.count() == 3
+
+
+async def test_a_sync_stopped_halfway_keeps_its_finished_batches(
+    db: Database, minilm: MiniLMEmbedder, tiny_tools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("runtime.triage.tool_store.SYNC_BATCH", 3)
+    documents = index_documents(load_tool_dir(tiny_tools))  # 7 tools: batches of 3, 3, 1
+    store = ToolVectorStore(db, "minilm")
+    with pytest.raises(RuntimeError, match="stopped halfway"):
+        await store.sync(documents, FailingAfter(minilm, calls=2))
+    assert await store.count() == 6
+    embedder = CountingEmbedder(minilm)
+    resumed = await store.sync(documents, embedder)
+    assert (resumed.added, resumed.unchanged) == (1, 6)
+    assert embedder.texts == 2  # only the tool that was never written
 
 
 async def test_a_new_embedding_model_re_embeds_everything(
