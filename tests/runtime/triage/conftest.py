@@ -2,7 +2,8 @@
 
 ``minilm``: the all-MiniLM-L6-v2 ONNX embedder (≈0.5 s to load, then milliseconds per text).
 ``shared_dir``: ``../shared`` beside the repository (the eval data and real tool lists).
-``tiny_tools``: two hand-written servers (router, dnsfilter) in the mcp-tools format.
+``tiny_tools``: two hand-written servers (router, dnsfilter) in the mcp-tools format;
+``register_tiny_fleet`` puts them in the registry, as the gateway would.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from runtime.db import Database
+from runtime.store import ServerRegistry
 from runtime.triage.embedding import MiniLMEmbedder
+from runtime.triage.toolset import load_tool_dir
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = Path(__file__).resolve().parent / "data"
@@ -32,3 +36,18 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_tools() -> Path:
     return DATA / "tiny-tools"
+
+
+async def register_tiny_fleet(db: Database, tiny_tools: Path) -> None:
+    """Register the tiny servers and their tools, as the gateway does after ``tools/list``."""
+    registry = ServerRegistry(db)
+    for server in load_tool_dir(tiny_tools):
+        await registry.upsert(
+            server.name,
+            kind="http",
+            transport="streamable-http",
+            endpoints=[f"http://{server.name}/mcp"],
+            source="catalog",
+            in_catalog=True,
+        )
+        await registry.set_tools(server.name, server.tools)

@@ -13,24 +13,10 @@ from fastapi import FastAPI
 
 from runtime.db import Database
 from runtime.settings import Settings
-from runtime.store import Principal, ServerRegistry, TokenStore
+from runtime.store import Principal, TokenStore
 from runtime.triage.api import create_app
 from runtime.triage.host import FIND_TOOLS, TriageHost
-from runtime.triage.toolset import load_tool_dir
-
-
-async def _register_tiny_fleet(db: Database, tiny_tools: Path) -> None:
-    registry = ServerRegistry(db)
-    for server in load_tool_dir(tiny_tools):
-        await registry.upsert(
-            server.name,
-            kind="http",
-            transport="streamable-http",
-            endpoints=[f"http://{server.name}/mcp"],
-            source="catalog",
-            in_catalog=True,
-        )
-        await registry.set_tools(server.name, server.tools)
+from tests.runtime.triage.conftest import register_tiny_fleet
 
 
 @pytest.fixture
@@ -38,7 +24,7 @@ async def standalone(
     runtime_settings: Settings, db: Database, tiny_tools: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")
-    await _register_tiny_fleet(db, tiny_tools)
+    await register_tiny_fleet(db, tiny_tools)
     app = create_app(runtime_settings, refresh_interval=3600)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -87,7 +73,7 @@ async def test_find_tools_over_mcp_is_limited_to_the_callers_servers(
     runtime_settings: Settings, db: Database, tiny_tools: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")
-    await _register_tiny_fleet(db, tiny_tools)
+    await register_tiny_fleet(db, tiny_tools)
     host = TriageHost(runtime_settings, {"refresh_interval": 3600})
     app = FastAPI()
     app.state.database = db
@@ -121,7 +107,7 @@ async def test_the_served_app_calls_tools_through_the_gateway_and_escalates_to_t
 
     monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("MCPFLEET_TRIAGE_TOKEN", "mcpf_test")
-    await _register_tiny_fleet(db, tiny_tools)
+    await register_tiny_fleet(db, tiny_tools)
     app = standalone_triage_app(
         runtime_settings, "http://gateway:8080", "http://router:8083", auth=False
     )

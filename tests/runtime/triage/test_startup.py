@@ -18,14 +18,13 @@ from fastapi import FastAPI
 
 from catalog import load_catalog
 from runtime.db import Database, DatabaseUnavailable
-from runtime.store import ServerRegistry
 from runtime.triage.api import create_triage, install_error_handler
 from runtime.triage.embedding import MiniLMEmbedder
 from runtime.triage.fleet import FleetIndex
 from runtime.triage.routing import RouteClassifier
 from runtime.triage.service import open_triage
 from runtime.triage.tool_store import SyncReport
-from runtime.triage.toolset import load_tool_dir
+from tests.runtime.triage.conftest import register_tiny_fleet
 from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[3]
@@ -54,18 +53,7 @@ async def test_triage_answers_503_until_the_first_index_is_built(
     db: Database, minilm: MiniLMEmbedder, tiny_tools: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")
-    registry = ServerRegistry(db)
-    (dnsfilter,) = load_tool_dir(tiny_tools, ["dnsfilter"])
-    await registry.upsert(
-        "dnsfilter",
-        kind="http",
-        transport="streamable-http",
-        endpoints=["http://dnsfilter/mcp"],
-        source="catalog",
-        in_catalog=True,
-        description="The DNS filter (blocklists, query log).",
-    )
-    await registry.set_tools("dnsfilter", dnsfilter.tools)
+    await register_tiny_fleet(db, tiny_tools)
     embedder = GatedEmbedder(minilm)
     app = FastAPI()
     install_error_handler(app)
