@@ -16,6 +16,7 @@ COPY catalog ./catalog
 COPY components ./components
 COPY runtime ./runtime
 COPY mcpfleet ./mcpfleet
+# Without the `iac` extra: the compiler (Pulumi, ~100 MB) runs in CI, not in the pods.
 RUN /opt/mcpfleet/bin/pip install . \
  && /opt/mcpfleet/bin/python -m compileall -q /opt/mcpfleet/lib
 

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from components.checks import Finding
     from components.render import Rendering
 
-# The compiler (Pulumi and pulumi-kubernetes) is imported inside the commands, so other
-# commands, e.g. `mcpfleet serve` in a runtime pod, start without loading it.
+# The compiler (Pulumi and pulumi-kubernetes, the `iac` extra) is imported inside the
+# commands, so other commands, e.g. `mcpfleet serve` in the runtime image, which does not
+# install it, start without it.
 
 __all__ = ["app", "plan", "plan_table", "render"]
 
@@ -32,6 +33,20 @@ app = typer.Typer()
 DEFAULT_CATALOG = Path("catalog")
 MARKER = ".mcpfleet-render"
 """Marks a directory ``render`` wrote, so it may clear it before writing again."""
+
+
+def _require_compiler() -> None:
+    """Exit with how to install the compiler when the ``iac`` extra is missing."""
+    try:
+        import pulumi  # noqa: F401
+        import pulumi_kubernetes  # noqa: F401
+    except ImportError as exc:
+        Console(stderr=True).print(
+            f"[red]✗[/red] the compiler is not installed ({exc.name} is missing): "
+            "pip install 'mcpfleet\\[iac]'",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
 
 
 def _load(directory: Path) -> Catalog:
@@ -84,6 +99,7 @@ def render(
     validate: bool = typer.Option(True, help="Check every object's schema and pod security."),
 ) -> None:
     """Write every object the stack would create, one YAML file each, grouped by component."""
+    _require_compiler()
     from components.render import render_catalog
 
     err = Console(stderr=True)
@@ -121,6 +137,7 @@ def plan(
     catalog_dir: Path = typer.Option(DEFAULT_CATALOG, "--catalog", "-c", help="Catalog directory."),
 ) -> None:
     """Summarise what the stack would create, with warnings and prerequisites."""
+    _require_compiler()
     from components.operators import prerequisites
     from components.render import render_catalog
 

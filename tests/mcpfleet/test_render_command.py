@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,3 +77,35 @@ def test_plan_shows_warnings(catalog_copy: Path) -> None:
     result = runner.invoke(app, ["plan", "--catalog", str(catalog_copy)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "baseUrl host `ollama.mcp-system.svc`" in " ".join(result.output.split())
+
+
+# The runtime image installs mcpfleet without the `iac` extra: a fresh interpreter with
+# Pulumi made unimportable stands for it.
+_WITHOUT_PULUMI = (
+    "import sys; sys.modules['pulumi'] = None; sys.modules['pulumi_kubernetes'] = None; "
+    "from mcpfleet.cli import main; sys.argv = ['mcpfleet', *sys.argv[1:]]; main()"
+)
+
+
+def _without_pulumi(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PULUMI, *args],
+        cwd=SHIPPED.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_without_the_compiler_render_says_how_to_install_it(tmp_path: Path) -> None:
+    result = _without_pulumi("render", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "pip install 'mcpfleet[iac]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_runtime_commands_need_no_compiler() -> None:
+    for command in (["serve", "gateway", "--help"], ["token", "--help"], ["up", "--help"]):
+        result = _without_pulumi(*command)
+        assert result.returncode == 0, result.stderr

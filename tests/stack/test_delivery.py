@@ -93,3 +93,12 @@ def test_the_image_workflow_pushes_the_image_the_catalog_deploys() -> None:
     assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", tag), "catalog pins a released version"
     (build,) = _uses(workflow, "docker/build-push-action@")
     assert build["with"]["push"] == "${{ github.event_name == 'push' }}"
+
+
+def test_the_compiler_is_installed_where_pulumi_runs_and_left_out_of_the_image() -> None:
+    for name in ("pr.yml", "deploy.yml"):
+        assert "pip install --quiet '.[iac]'" in _runs(_workflow(name)), name
+    installs = [
+        line for line in (REPO / "Dockerfile").read_text().splitlines() if "pip install" in line
+    ]
+    assert installs and all("[iac]" not in line for line in installs)
