@@ -19,6 +19,7 @@ from runtime.triage.arguments import fill
 from runtime.triage.decision import Candidate, Decision, Route
 from runtime.triage.documents import ToolDocument
 from runtime.triage.embedding import Embedder
+from runtime.triage.query import Query
 from runtime.triage.retrieval import (
     ToolIndex,
     Weights,
@@ -83,6 +84,7 @@ class Triage:
         allowed: Collection[str] | None = None,
         vector_scores: Mapping[str, float] | None = None,
         vector: np.ndarray | None = None,
+        query: Query | None = None,
         k: int | None = None,
         use_llm: bool = True,
     ) -> Decision:
@@ -95,7 +97,7 @@ class Triage:
             vector = (await self.embedder.embed([text]))[0]
         embedded = time.perf_counter()
         decision = self.decide_vector(
-            text, vector, allowed=allowed, vector_scores=vector_scores, k=k
+            text, vector, allowed=allowed, vector_scores=vector_scores, query=query, k=k
         )
         timings = dict(decision.timings)
         timings["embedMs"] = (embedded - started) * 1000
@@ -118,15 +120,17 @@ class Triage:
         *,
         allowed: Collection[str] | None = None,
         vector_scores: Mapping[str, float] | None = None,
+        query: Query | None = None,
         k: int | None = None,
     ) -> Decision:
         """The deterministic decision for an already embedded question.
 
         ``allowed`` limits candidates to tools the caller may use; ``vector_scores`` are
-        pgvector's similarities for the nearest tools (else the in-memory vectors are used).
+        pgvector's similarities for the nearest tools (else the in-memory vectors are used);
+        ``query``, the question already prepared by this index (else it is prepared here).
         """
         started = time.perf_counter()
-        query = self.index.prepare(text, vector)
+        query = query or self.index.prepare(text, vector)
         candidates = self.index.rank(
             query, k or self.candidates, vector_scores=vector_scores, allowed=allowed
         )

@@ -146,7 +146,7 @@ class FleetIndex:
         lexical = [index.documents[i].key for i in index.lexical_top(query, POOL)]
         # Query-language tools answer anything in their domain however far their terse
         # description lies from the question: always score them (a handful per fleet).
-        lexical += [key for key in index.open_ended_keys if key not in lexical]
+        lexical = list(dict.fromkeys([*lexical, *index.open_ended_keys]))
         if allowed is not None:
             lexical = [k for k in lexical if k in allowed]
         vector_scores = (
@@ -155,6 +155,7 @@ class FleetIndex:
         return await triage.decide(
             text,
             vector=vector,
+            query=query,
             vector_scores=vector_scores,
             allowed=allowed,
             k=k,

@@ -144,6 +144,10 @@ class ToolIndex:
         self.open_ended = np.array(
             [bool(accepted_kinds(schema) & QUERY_LANGUAGES) for schema in self.schemas], dtype=bool
         )
+        #: Tools that take a whole query (PromQL, LogQL, SQL): the relevance floor applies.
+        self.open_ended_keys = tuple(
+            d.key for d, flag in zip(self.documents, self.open_ended, strict=True) if flag
+        )
         self.name_terms = [
             frozenset(tokens(d.name_text)) - _GENERIC_NAME_WORDS for d in self.documents
         ]
@@ -153,15 +157,6 @@ class ToolIndex:
             {t: idf[t] for t in terms if idf[t] >= rare} for terms in self.name_terms
         ]
         self.name_weight = [sum(idf[t] for t in terms) or 1.0 for terms in self.name_terms]
-
-    @property
-    def open_ended_keys(self) -> list[str]:
-        """Tools that take a whole query (PromQL, LogQL, SQL): the rank floor applies to them."""
-        return [
-            d.key
-            for d, open_ended in zip(self.documents, self.open_ended, strict=True)
-            if open_ended
-        ]
 
     def __len__(self) -> int:
         return len(self.documents)
