@@ -25,7 +25,7 @@ import numpy as np
 from runtime.triage.embedding import TOKENIZER_PATH, MiniLMEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+EVAL = REPO / "eval"
 
 
 def _load_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -104,7 +104,7 @@ def reference() -> None:
         "restart the virtual machine 104",
         "A man is playing a guitar.",
     ]
-    for tools in sorted((SHARED / "mcp-tools").glob("*.json")):
+    for tools in sorted((EVAL / "mcp-tools").glob("*.json")):
         data = json.loads(tools.read_text())
         texts += [(t.get("description") or t["name"])[:300] for t in data["tools"][:6]]
     embedder = MiniLMEmbedder().load()
@@ -126,10 +126,10 @@ def latency() -> None:
     embedder = MiniLMEmbedder().load()
     started = time.perf_counter()
     triage = asyncio.run(
-        triage_for(load_fleet(SHARED / "mcp-tools", only_eval_fleet=True), embedder)
+        triage_for(load_fleet(EVAL / "mcp-tools", only_eval_fleet=True), embedder)
     )
     print(f"index build (680 tools, embedded): {time.perf_counter() - started:.1f} s")
-    cases = load_cases(SHARED / "eval" / "triage-dev.jsonl")
+    cases = load_cases(EVAL / "sets" / "triage-dev.jsonl")
     stages: dict[str, list[float]] = {"embed": [], "retrieve": [], "classify": [], "total": []}
     for case in cases * 2:
         t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """Fixtures for the triage tests: the real local embedding model, loaded once per session.
 
 ``minilm``: the all-MiniLM-L6-v2 ONNX embedder (≈0.5 s to load, then milliseconds per text).
-``shared_dir``: ``../shared`` beside the repository (the eval data and real tool lists).
+``eval_dir``: the repository's ``eval/`` (vendored tool lists and labelled query sets).
 ``tiny_tools``: two hand-written servers (router, dnsfilter) in the mcp-tools format;
 ``register_tiny_fleet`` puts them in the registry, as the gateway would.
 """
@@ -27,10 +27,8 @@ def minilm() -> MiniLMEmbedder:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    shared = REPO.parent / "shared"
-    assert (shared / "mcp-tools").is_dir(), f"{shared}/mcp-tools is missing (copy of shared/)"
-    return shared
+def eval_dir() -> Path:
+    return REPO / "eval"
 
 
 @pytest.fixture(scope="session")

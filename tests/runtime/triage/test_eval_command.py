@@ -102,7 +102,7 @@ def test_a_missing_tools_directory_is_reported(tmp_path: Path) -> None:
     assert "not a directory" in result.output
 
 
-def test_the_dev_set_runs_against_the_eval_fleet(shared_dir: Path, tmp_path: Path) -> None:
+def test_the_dev_set_runs_against_the_eval_fleet(eval_dir: Path, tmp_path: Path) -> None:
     """What CI records: the 150 dev queries over the 11-server, 680-tool fleet.
 
     The floors are regression guards a query or two below the figures recorded in
@@ -115,7 +115,7 @@ def test_the_dev_set_runs_against_the_eval_fleet(shared_dir: Path, tmp_path: Pat
         [
             "triage",
             "eval",
-            str(shared_dir / "eval" / "triage-dev.jsonl"),
+            str(eval_dir / "sets" / "triage-dev.jsonl"),
             "--json",
             "--predictions",
             str(out),
@@ -138,7 +138,7 @@ def test_the_dev_set_runs_against_the_eval_fleet(shared_dir: Path, tmp_path: Pat
 
 
 def test_the_held_out_probe_set_runs_against_the_eval_fleet(
-    shared_dir: Path, tmp_path: Path
+    eval_dir: Path, tmp_path: Path
 ) -> None:
     """Queries written after tuning and never tuned on (docs/benchmarks/triage.md).
 
@@ -148,7 +148,7 @@ def test_the_held_out_probe_set_runs_against_the_eval_fleet(
     tools.mkdir()
     for name in EVAL_FLEET:
         (tools / f"{name}.json").write_bytes(
-            (shared_dir / "mcp-tools" / f"{name}.json").read_bytes()
+            (eval_dir / "mcp-tools" / f"{name}.json").read_bytes()
         )
     result = runner.invoke(
         app,

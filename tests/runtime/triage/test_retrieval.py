@@ -134,8 +134,8 @@ async def small(minilm: MiniLMEmbedder) -> ToolIndex:
 
 
 @pytest.fixture(scope="module")
-async def fleet(minilm: MiniLMEmbedder, shared_dir: Path) -> ToolIndex:
-    return await build_index(load_fleet(shared_dir / "mcp-tools", only_eval_fleet=True), minilm)
+async def fleet(minilm: MiniLMEmbedder, eval_dir: Path) -> ToolIndex:
+    return await build_index(load_fleet(eval_dir / "mcp-tools", only_eval_fleet=True), minilm)
 
 
 def _with(index: ToolIndex, **weights: float) -> ToolIndex:
