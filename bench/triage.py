@@ -129,7 +129,7 @@ def latency() -> None:
         triage_for(load_fleet(EVAL / "mcp-tools", only_eval_fleet=True), embedder)
     )
     print(f"index build (680 tools, embedded): {time.perf_counter() - started:.1f} s")
-    cases = load_cases(EVAL / "sets" / "triage-dev.jsonl")
+    cases = load_cases(EVAL / "dev" / "triage-dev.jsonl")
     stages: dict[str, list[float]] = {"embed": [], "retrieve": [], "classify": [], "total": []}
     for case in cases * 2:
         t0 = time.perf_counter()

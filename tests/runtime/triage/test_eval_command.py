@@ -115,7 +115,7 @@ def test_the_dev_set_runs_against_the_eval_fleet(eval_dir: Path, tmp_path: Path)
         [
             "triage",
             "eval",
-            str(eval_dir / "sets" / "triage-dev.jsonl"),
+            str(eval_dir / "dev" / "triage-dev.jsonl"),
             "--json",
             "--predictions",
             str(out),
