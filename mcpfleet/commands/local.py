@@ -17,6 +17,20 @@ from runtime.settings import Settings
 
 __all__ = ["query", "up"]
 
+
+def _arguments(pairs: list[str]) -> dict[str, object]:
+    """``NAME=VALUE`` pairs as tool arguments (VALUE parsed as JSON when it is JSON)."""
+    out: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--arg")
+        try:
+            out[name] = json.loads(value)
+        except ValueError:
+            out[name] = value
+    return out
+
 DEFAULT_LOCAL_SERVERS = Path("catalog/local/servers")
 
 
@@ -70,10 +84,31 @@ def query(
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Where the local fleet keeps its token."
     ),
-    confirm: bool = typer.Option(False, "--confirm", help="Allow a state-changing tool call."),
+    tool: str | None = typer.Option(
+        None,
+        "--tool",
+        metavar="SERVER/TOOL",
+        help="Run this tool for the question (one of the candidates triage showed).",
+    ),
+    arg: list[str] = typer.Option(
+        [],
+        "--arg",
+        metavar="NAME=VALUE",
+        help="A tool argument; repeat for more. VALUE is JSON if it parses, else a string.",
+    ),
+    confirm: bool = typer.Option(
+        False,
+        "--confirm",
+        help="Run the first candidate (or --tool) even if triage would not by itself, "
+        "including a tool that may change state.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the whole JSON answer."),
 ) -> None:
-    """Ask the fleet: triage decides whether a tool, a model or stored context answers."""
+    """Ask the fleet: triage decides whether a tool, a model or stored context answers.
+
+    A tool runs by itself only when it is read-only and triage is confident; otherwise the
+    answer lists the candidates and how to run one (--tool, --arg, --confirm).
+    """
     err = Console(stderr=True)
     if token is None:
         directory = data_dir or Path(os.environ.get("MCPFLEET_DATA_DIR", ".mcpfleet"))
@@ -86,9 +121,14 @@ def query(
             raise typer.Exit(2)
         token = path.read_text(encoding="utf-8").strip()
     try:
+        body_out: dict[str, object] = {"text": text, "confirm": confirm}
+        if tool is not None:
+            body_out["tool"] = tool
+        if arg:
+            body_out["arguments"] = _arguments(arg)
         response = httpx.post(
             f"{url.rstrip('/')}/api/v1/query",
-            json={"text": text, "confirm": confirm},
+            json=body_out,
             headers={"Authorization": f"Bearer {token}"},
             timeout=120.0,
         )

@@ -11,11 +11,18 @@ import httpx
 import typer
 from fastapi import FastAPI
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from runtime.settings import Settings
 from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
-from runtime.triage.eval_run import default_tools_dir, load_fleet, predict, triage_for
+from runtime.triage.eval_run import (
+    default_tools_dir,
+    learning_curve,
+    load_fleet,
+    predict,
+    triage_for,
+)
 from runtime.triage.evaluation import EvalFileError, EvalReport, load_cases, score
 from runtime.triage.toolset import ToolFileError
 
@@ -26,7 +33,12 @@ app = typer.Typer(help="Measure and inspect the triage layer.", no_args_is_help=
 
 @app.command("eval")
 def eval_(
-    file: Path = typer.Argument(..., help="Labelled queries, JSON Lines (shared/eval format)."),
+    file: Path = typer.Argument(
+        ...,
+        help="Labelled questions, JSON Lines: one object per line with id, query, route "
+        "(tool, direct, escalate or context), tool (server/tool, for route tool) and "
+        "optional alternatives. Format: eval/FORMAT.md.",
+    ),
     tools: Path | None = typer.Option(
         None,
         "--tools",
@@ -35,36 +47,62 @@ def eval_(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
     predictions: Path | None = typer.Option(
-        None, "--predictions", help="Write per query: id, route, ranked candidates (JSONL)."
+        None,
+        "--predictions",
+        help="Write per question: id, route, ranked candidates, confidence, would_execute.",
+    ),
+    threshold: float | None = typer.Option(
+        None,
+        "--threshold",
+        min=0.5,
+        max=1.0,
+        help="Execution threshold to score at. Default: the shipped catalog's.",
+    ),
+    curve: bool = typer.Option(
+        False,
+        "--learning-curve",
+        help="Also replay 0/25/50/75 % of the tool questions as confirmed history and score "
+        "a fixed remaining quarter (memory of what worked).",
     ),
 ) -> None:
-    """Decide every query with the local embedding model (no LLM) and score the result."""
+    """Train on the fleet's tool schemas, decide every question (local embedding model, no
+    LLM) and score: routes, tool top-k, calibration and would-be executions."""
     err = Console(stderr=True)
     try:
         cases = load_cases(file)
         tools_dir = tools if tools is not None else default_tools_dir(file)
         servers = load_fleet(tools_dir, only_eval_fleet=tools is None)
         embedder = MiniLMEmbedder().load()
-        triage = asyncio.run(triage_for(servers, embedder))
+        triage = asyncio.run(triage_for(servers, embedder, threshold=threshold))
     except (EvalFileError, ToolFileError, EmbeddingError) as exc:
-        err.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]✗[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     predicted = predict(triage, embedder, cases)
     if predictions is not None:
         predictions.write_text("".join(p.to_json() + "\n" for p in predicted), encoding="utf-8")
-    report = score(cases, predicted)
+    report = score(cases, predicted, threshold=triage.policy.threshold)
+    learning = learning_curve(triage, embedder, cases) if curve else None
     if as_json:
         figures = report.as_dict()
         figures["servers"] = len(servers)
         figures["tools"] = len(triage.index)
+        figures["training"] = triage.model.report.as_dict()
+        if learning is not None:
+            figures["learningCurve"] = learning
         typer.echo(json.dumps(figures))
         return
     out = Console()
     out.print(
         f"{len(cases)} queries, {len(servers)} servers, {len(triage.index)} tools "
-        f"(local embedding model, no LLM)"
+        f"(local embedding model, no LLM; trained in {triage.model.report.seconds:.0f} s)"
     )
     out.print(report_table(report))
+    if learning is not None:
+        for point in learning:
+            out.print(
+                f"remembered {point['remembered']:>3}: top-1 {_pct(point['toolTop1'])}, "
+                f"top-5 {_pct(point['toolTop5'])} over {point['scored']} questions"
+            )
 
 
 def _pct(value: float) -> str:
@@ -78,7 +116,15 @@ def report_table(report: EvalReport) -> Table:
     table.add_column("value", justify="right")
     table.add_row("route accuracy", _pct(report.route_accuracy))
     table.add_row(f"tool top-1 ({report.tool_queries} tool queries)", _pct(report.tool_top1))
+    table.add_row("tool top-3", _pct(report.tool_top3))
     table.add_row("tool top-5", _pct(report.tool_top5))
+    table.add_row("tool top-10", _pct(report.tool_top10))
+    trust = report.trust
+    if trust is not None:
+        table.add_row("calibration error (ECE)", f"{trust.ece:.3f}")
+        table.add_row(f"coverage at {trust.threshold:.2f}", _pct(trust.coverage))
+        table.add_row(f"precision at {trust.threshold:.2f}", _pct(trust.precision))
+        table.add_row("would execute / wrongly", f"{trust.executions} / {trust.wrong_executions}")
     for name, value in (("p50", report.latency_p50_ms), ("p95", report.latency_p95_ms)):
         table.add_row(f"decision latency {name}", f"{value:.1f} ms" if value is not None else "-")
     for route, accuracy in report.per_route.items():

@@ -15,7 +15,7 @@ from enum import StrEnum
 from runtime.triage.documents import ToolDocument
 from runtime.triage.terms import words
 
-__all__ = ["Action", "agreement", "query_actions", "tool_actions"]
+__all__ = ["Action", "agreement", "query_actions", "tool_actions", "verb_class"]
 
 
 class Action(StrEnum):
@@ -45,12 +45,13 @@ _VERBS: dict[Action, frozenset[str]] = {
     ),
     Action.DELETE: _wordset(
         "delete remove uninstall forget revoke clear wipe purge drop destroy erase archive "
-        "unauthorize prune"
+        "unauthorize prune kill"
     ),
     Action.UPDATE: _wordset(
         "update set configure rename move patch apply replace reorder mark assign edit change "
         "modify upgrade renew refresh reload rotate adjust resize scale merge submit "
-        "acknowledge ack resolve close reopen approve silence unsilence escalate snooze"
+        "acknowledge ack resolve close reopen approve silence unsilence escalate snooze "
+        "redownload resync sync commit"
     ),
     Action.TOGGLE: _wordset("toggle enable disable block unblock pause resume mute"),
     Action.LIFECYCLE: _wordset(
@@ -66,8 +67,13 @@ _CLASS_OF: dict[str, Action] = {verb: action for action, verbs in _VERBS.items()
 #: Words that open a question or a request to see something: the query wants a read.
 _READ_OPENERS = _wordset(
     "is are was were does do did which what who whom whose how when where why whats "
-    "show list get display find give tell any can could has have"
+    "show list get display find give tell any has have"
 )
+#: Words before the verb that do not change what is asked ("please restart", "can you add").
+_POLITE = _wordset("please pls plz can could would will you u just quickly now force go bitte")
+#: Verbs whose class depends on a particle later in the sentence ("switch the ssid off").
+_PARTICLE_VERBS = _wordset("switch turn schalte schalt")
+_PARTICLES = {"off": Action.TOGGLE, "on": Action.TOGGLE, "aus": Action.TOGGLE, "ein": Action.TOGGLE}
 
 
 #: Two-word verbs, joined before classification ("roll back" is not "back").
@@ -103,19 +109,39 @@ def _joined(text: str) -> list[str]:
     return joined.split()
 
 
+def verb_class(word: str) -> Action | None:
+    """The action class of one (lower-case) verb, if it is one."""
+    return _CLASS_OF.get(word)
+
+
 def _classes(verbs: Iterable[str]) -> set[Action]:
     return {_CLASS_OF[v] for v in verbs if v in _CLASS_OF}
 
 
 def query_actions(text: str) -> set[Action]:
-    """Action classes the query asks for; ``{READ}`` for questions and bare noun phrases."""
+    """Action classes the query asks for; ``{READ}`` for questions and bare noun phrases.
+
+    The verb is looked for after politeness ("please", "can you") and after a leading
+    phrase set off by a comma ("in lab/gitops on main, set ..."); a verb later in the
+    sentence belongs to a clause about the thing, not to the request.
+    """
     ws = _joined(text)
+    if "," in text:
+        head, _, rest = text.partition(",")
+        head_words = _joined(head)
+        if head_words and head_words[0] not in _CLASS_OF and head_words[0] not in _READ_OPENERS:
+            ws = _joined(rest) or ws
+    while ws and ws[0] in _POLITE:
+        ws = ws[1:]
     if not ws:
         return {Action.READ}
     if ws[0] in _READ_OPENERS:
         return {Action.READ}
     if ws[0] == "let" and len(ws) > 1 and ws[1] not in ("me", "us"):
         return {Action.CREATE}  # "let the guest onto the wifi": admit, not "let me see"
+    if ws[0] in _PARTICLE_VERBS:
+        particle = next((w for w in ws[1:12] if w in _PARTICLES), None)
+        return {_PARTICLES[particle]} if particle else {Action.UPDATE}
     first = next((w for w in ws[:4] if w in _CLASS_OF), None)
     if first is None:
         return {Action.READ}
@@ -126,9 +152,16 @@ def tool_actions(document: ToolDocument) -> set[Action]:
     """Action classes of a tool: its name's first verb, else its summary's, else its hints."""
     # A tool that declares itself read-only answers reads whatever its verb ("execute_query").
     reads = {Action.READ} if document.read_only else set()
-    head = next((w for w in document.name_text.split() if w in _CLASS_OF), None)
+    name = document.name_text.split()
+    head = next((i for i, w in enumerate(name) if w in _CLASS_OF), None)
     if head is not None:
-        return {_CLASS_OF[head]} | reads  # the first verb leads: delete_backup deletes
+        # The first verb leads (delete_backup deletes); verbs joined to it by "or"/"and"
+        # count too (create_or_update_file also updates).
+        found = {_CLASS_OF[name[head]]}
+        for joiner, verb in zip(name[head + 1 :], name[head + 2 :], strict=False):
+            if joiner in ("or", "and") and verb in _CLASS_OF:
+                found.add(_CLASS_OF[verb])
+        return found | reads
     found = _classes(words(document.summary)[:3])
     return (found | reads) if found else reads
 

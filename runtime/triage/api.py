@@ -138,7 +138,7 @@ def create_app(
         return {
             "status": "ok",
             "embeddingModel": service.embedder.name,
-            "tools": len(service.fleet.triage.index),
+            "tools": len(service.fleet.triage.index) if service.fleet.triage else 0,
             "localLlm": service.llm is not None and service.llm.available,
         }
 

@@ -23,6 +23,7 @@ __all__ = [
     "extract",
     "fill",
     "fit",
+    "kind_mask",
     "parameter_kinds",
     "value_kinds",
 ]
@@ -33,6 +34,7 @@ class Kind(StrEnum):
     CIDR = "cidr"
     MAC = "mac"
     UUID = "uuid"
+    ID = "id"  # an opaque object id: 24 hex digits (UniFi, MongoDB), a commit sha...
     URL = "url"
     EMAIL = "email"
     HOST = "host"
@@ -49,6 +51,7 @@ class Kind(StrEnum):
     TABLE = "table"
     PERIOD = "period"  # a time span: "over the last week", "last 3h at 1m resolution"
     QUOTED = "quoted"
+    QUANTITY = "quantity"  # a bare number ("add 2 and 3"): fills numeric parameters only
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [
         Kind.UUID,
         re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
     ),
+    (Kind.ID, re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{12,40}\b", re.I)),
     (Kind.CIDR, re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}/\d{1,2}\b")),
     (Kind.IP, re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b(?!/)")),
     (
@@ -96,7 +100,8 @@ _CONTINUES = re.compile(
 )
 _LOG_PIPELINE = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|pattern|regexp|line_format)\b")
 _LOG_WORDS = re.compile(r"\b(?:logs?|loki|lines?|logql)\b", re.I)
-_HOST = re.compile(r"\b(?=[a-z0-9-]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", re.I)
+_HOST = re.compile(r"\b(?=[a-z0-9-]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+\b|\blocalhost\b", re.I)
+_QUANTITY = re.compile(r"(?<![\w./:#-])\d+(?:\.\d+)?(?![\w./:%-])")
 _FILE_PATH = re.compile(r"(?:(?<=\s)|^)(/[\w.-]+(?:/[\w.*-]*)*|[\w.-]+(?:/[\w.-]+)+\.[a-z]{2,5})\b")
 _VMID = re.compile(r"\b(?:vm|vmid|ct|lxc|container|guest)\s*#?(\d{3,9})\b", re.I)
 _NUMBER = re.compile(r"(?:#|\b(?:pr|issue|pull request|number|no\.?|port)\s*#?)(\d{1,6})\b", re.I)
@@ -169,7 +174,8 @@ _TLDS = frozenset(
     }
 )
 _TABLE = re.compile(
-    r"\b(?:table|tables|view|views|relation)\s+([a-z_][\w$]*(?:\.[a-z_][\w$]*)?)"
+    r"\b([a-z_][\w$]*\.[a-z_][\w$]*)\s+(?:table|view)\b|\bthe\s+([a-z_][\w$]*)\s+(?:table|view)\b"
+    r"|\b(?:table|tables|view|views|relation)\s+([a-z_][\w$]*(?:\.[a-z_][\w$]*)?)"
     r"|\b(?:from|into|update|join|truncate)\s+([a-z_][\w$]*(?:_[\w$]+|\.[a-z_][\w$]*))",
     re.I,
 )
@@ -219,6 +225,8 @@ _NOT_NAMESPACE = frozenset({"the", "a", "this", "that", "which", "each", "every"
 
 def _is_host(name: str) -> bool:
     """A dotted name is a host when it ends in a known TLD or has three labels or more."""
+    if name.lower() == "localhost":
+        return True
     labels = name.lower().split(".")
     if len(labels) < 2 or all(label.isdigit() for label in labels):
         return False
@@ -286,8 +294,8 @@ def extract(text: str) -> list[Entity]:
             taken.append(m.span())
             found.append(Entity(Kind.PATH, m.group(1)))
     for m in _TABLE.finditer(text):
-        name = m.group(1) or m.group(2)
-        span = m.span(1) if m.group(1) else m.span(2)
+        group = next(g for g in range(1, 6) if m.group(g))
+        name, span = m.group(group), m.span(group)
         if free(span) and not _is_host(name) and name.lower() not in _NOT_TABLE:
             taken.append(span)
             found.append(Entity(Kind.TABLE, name))
@@ -312,6 +320,12 @@ def extract(text: str) -> list[Entity]:
             found.append(Entity(Kind.NAMESPACE, name))
     for m in _NODE.finditer(text):
         found.append(Entity(Kind.NODE, m.group(1)))
+    numbers = {e.value for e in found if isinstance(e.value, int)}
+    for m in _QUANTITY.finditer(text):
+        if free(m.span()):
+            value = float(m.group(0)) if "." in m.group(0) else int(m.group(0))
+            if value not in numbers:
+                found.append(Entity(Kind.QUANTITY, value))
     return found
 
 
@@ -319,6 +333,7 @@ def extract(text: str) -> list[Entity]:
 _NAME_KINDS: list[tuple[frozenset[str], frozenset[Kind]]] = [
     (frozenset({"mac"}), frozenset({Kind.MAC})),
     (frozenset({"uuid"}), frozenset({Kind.UUID})),
+    (frozenset({"id", "ids", "uid", "sha", "ref"}), frozenset({Kind.ID, Kind.UUID})),
     (frozenset({"url", "urls"}), frozenset({Kind.URL})),
     (frozenset({"email"}), frozenset({Kind.EMAIL})),
     (frozenset({"ip", "ips", "addr", "address"}), frozenset({Kind.IP})),
@@ -357,7 +372,7 @@ _NAME_KINDS: list[tuple[frozenset[str], frozenset[Kind]]] = [
         ),
         frozenset({Kind.PERIOD}),
     ),
-    (frozenset({"number", "pull"}), frozenset({Kind.NUMBER})),
+    (frozenset({"number", "pull", "port"}), frozenset({Kind.NUMBER})),
 ]
 
 
@@ -399,9 +414,24 @@ def accepted_kinds(schema: Mapping[str, Any]) -> frozenset[Kind]:
     return frozenset(accepted)
 
 
+_BITS = {kind: 1 << i for i, kind in enumerate(Kind)}
+
+
+def kind_mask(kinds: frozenset[Kind] | set[Kind]) -> int:
+    """Kinds as a bit mask, so many tools can be checked against a question at once."""
+    mask = 0
+    for kind in kinds:
+        mask |= _BITS[kind]
+    return mask
+
+
+#: Values that say nothing about which tool is meant (a quoted phrase, a bare number).
+_NOT_EVIDENCE = frozenset({Kind.QUOTED, Kind.QUANTITY})
+
+
 def value_kinds(entities: list[Entity]) -> frozenset[Kind]:
     """The kinds of value a query names that can point at a tool (not bare quotes)."""
-    return frozenset(e.kind for e in entities if e.kind is not Kind.QUOTED)
+    return frozenset(e.kind for e in entities if e.kind not in _NOT_EVIDENCE)
 
 
 def fit(entities: list[Entity], schema: Mapping[str, Any]) -> float:
@@ -429,7 +459,7 @@ def _cast(entity: Entity, spec: Mapping[str, Any]) -> Any:
 
 #: Kinds that rank tools but are never copied into arguments: a quoted phrase could be
 #: anything, and "over the last week" is not what a ``start`` parameter takes.
-_NOT_FILLED = frozenset({Kind.QUOTED, Kind.PERIOD})
+_NOT_FILLED = frozenset({Kind.QUOTED, Kind.PERIOD, Kind.QUANTITY})
 
 
 def fill(entities: list[Entity], schema: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -450,7 +480,38 @@ def fill(entities: list[Entity], schema: Mapping[str, Any]) -> tuple[dict[str, A
         if len(takers) == 1 and takers[0] not in arguments:
             arguments[takers[0]] = _cast(values[0], properties[takers[0]])
     required = schema.get("required")
-    missing = [
-        str(r) for r in (required if isinstance(required, list) else []) if r not in arguments
-    ]
+    required_names = [str(r) for r in (required if isinstance(required, list) else [])]
+    _fill_quantities(by_kind.get(Kind.QUANTITY, []), properties, required_names, arguments)
+    missing = [r for r in required_names if r not in arguments]
     return arguments, missing
+
+
+def _fill_quantities(
+    quantities: list[Entity],
+    properties: Mapping[str, Mapping[str, Any]],
+    required: list[str],
+    arguments: dict[str, Any],
+) -> None:
+    """Bare numbers fill the required numeric parameters left, in order — only when there
+    are exactly as many of each ("add 2 and 3" → a=2, b=3); anything else is asked for."""
+    numeric = [
+        name
+        for name in required
+        if name not in arguments
+        and not parameter_kinds(name, properties.get(name, {}))
+        and _is_numeric(properties.get(name, {}))
+    ]
+    if numeric and len(numeric) == len(quantities):
+        for name, entity in zip(numeric, quantities, strict=True):
+            value = entity.value
+            integer = "integer" in _types(properties[name])
+            arguments[name] = int(value) if integer and float(value).is_integer() else value
+
+
+def _types(spec: Mapping[str, Any]) -> list[Any]:
+    types = spec.get("type")
+    return types if isinstance(types, list) else [types]
+
+
+def _is_numeric(spec: Mapping[str, Any]) -> bool:
+    return bool({"number", "integer"} & set(_types(spec)))

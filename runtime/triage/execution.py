@@ -1,17 +1,21 @@
 """Answering a question along its route, with the semantic cache and the query record.
 
-direct → the local LLM (or a clear "no local LLM" answer); tool → the gateway's
-``ToolCaller`` (state-changing tools only with ``confirm``), summarised by the local LLM
-when there is one; escalate → the router's ``Completer``; context → vector search over
-past queries and stored application context, returned with sources. Every query is
-written to ``query_history`` in a ``finally``, so a failure still leaves its record.
+direct → the local LLM, else the model router, else one sentence naming what to
+configure; tool → the gateway's ``ToolCaller``, but only what the policy allows: a
+read-only tool the decision is confident about runs by itself; anything else is answered
+with the ranked candidates and how to confirm (``tool``/``arguments``/``confirm``), and a
+tool that is not read-only never runs without ``confirm``; escalate → the router's
+``Completer``; context → vector search over past queries and stored application context,
+returned with sources. A tool the user confirmed is remembered for next time (memory).
+Every query is written to ``query_history`` in a ``finally``, so a failure still leaves
+its record.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,16 +24,17 @@ import numpy as np
 
 from runtime.contracts import Completer, CompletionFailed, ToolCaller
 from runtime.store import AppContexts, QueryHistory, QueryRecord
-from runtime.triage.decision import Decision, Route
+from runtime.triage.decision import Candidate, Decision, Route
 from runtime.triage.fleet import FleetIndex
 from runtime.triage.local_llm import OllamaLlm
+from runtime.triage.memory import ConfirmedQuestions
 
 __all__ = ["Answer", "CachePolicy", "QueryExecutor", "Source"]
 
-NO_LOCAL_LLM = (
-    "No local LLM is configured or reachable, so this question cannot be answered "
-    "locally. Configure Ollama (catalog platform.triage, provider type ollama) or ask "
-    "again in a form that needs a tool or the model router."
+#: The one sentence a question that needs a model gets when none can answer it.
+NO_MODEL = (
+    "No model is configured to answer this: set MCPFLEET_OLLAMA_URL to a local Ollama, or "
+    "ANTHROPIC_API_KEY or GEMINI_API_KEY for a hosted model, and ask again."
 )
 _ESCALATE_TASKS = (
     ("code", ("script", "code", "function", "terraform", "ansible", "manifest", "helm", "yaml")),
@@ -86,12 +91,14 @@ class QueryExecutor:
         cache: CachePolicy,
         *,
         llm: OllamaLlm | None = None,
+        memory: ConfirmedQuestions | None = None,
     ) -> None:
         self.fleet = fleet
         self.history = history
         self.contexts = contexts
         self.cache = cache
         self.llm = llm
+        self.memory = memory or fleet.memory
 
     async def run(
         self,
@@ -104,22 +111,54 @@ class QueryExecutor:
         completer: Completer | None,
         confirm: bool = False,
         arguments: Mapping[str, Any] | None = None,
+        tool: str | None = None,
+        servers: Collection[str] | None = None,
         started: float | None = None,
     ) -> Answer:
-        """Answer along ``decision.route`` and record the query, even if answering fails."""
+        """Answer along ``decision.route`` and record the query, even if answering fails.
+
+        ``tool`` (``server/tool``, on one of ``servers``, the caller's) is the user's choice:
+        it runs that tool whatever the route; ``confirm`` runs the first candidate or the
+        chosen tool even when triage would not by itself (and allows a state change).
+        """
         started = started or time.perf_counter()
         answer = Answer(decision=decision, answer="")
         try:
-            hit = await self._cached(vector, decision) if vector is not None else None
-            if hit is not None:
+            chosen = tool is not None or confirm
+            hit = (
+                await self._cached(vector, decision) if vector is not None and not chosen else None
+            )
+            if tool is not None or (confirm and decision.route is Route.TOOL):
+                await self._tool(
+                    text,
+                    vector,
+                    answer,
+                    tool_caller,
+                    client,
+                    confirm,
+                    arguments or {},
+                    tool,
+                    servers,
+                )
+            elif hit is not None:
                 answer.answer = hit.answer or ""
                 answer.cached_from = hit.id
                 answer.model = hit.model
                 answer.servers = list(hit.servers)
             elif decision.route is Route.DIRECT:
-                await self._direct(text, answer)
+                await self._direct(text, answer, completer)
             elif decision.route is Route.TOOL:
-                await self._tool(text, answer, tool_caller, client, confirm, arguments or {})
+                await self._tool(
+                    text,
+                    vector,
+                    answer,
+                    tool_caller,
+                    client,
+                    confirm,
+                    arguments or {},
+                    None,
+                    servers,
+                )
             elif decision.route is Route.ESCALATE:
                 await self._escalate(text, answer, completer)
             else:
@@ -142,18 +181,16 @@ class QueryExecutor:
             )
 
     def state_changing(self, decision: Decision) -> bool:
-        """True when the decided tool may change state (not annotated read-only)."""
-        if decision.route is not Route.TOOL or not decision.candidates:
+        """True when the decided tool may change state (not declared read-only)."""
+        if decision.route is not Route.TOOL or decision.top is None:
             return False
-        index = self.fleet.triage.index
-        position = index.position.get(decision.candidates[0].key)
-        return position is None or index.documents[position].read_only is not True
+        return not decision.top.read_only
 
     async def _cached(self, vector: np.ndarray, decision: Decision) -> QueryRecord | None:
         if not self.cache.enabled or decision.route is Route.CONTEXT:
             return None
-        if self.state_changing(decision):
-            return None  # never answer a state-changing call from history
+        if decision.route is Route.TOOL and not decision.would_execute:
+            return None  # only what would run by itself may be answered from history
         matches = await self.history.nearest(
             vector,
             k=3,
@@ -170,49 +207,77 @@ class QueryExecutor:
             return record
         return None
 
-    async def _direct(self, text: str, answer: Answer) -> None:
+    async def _direct(self, text: str, answer: Answer, completer: Completer | None) -> None:
         local = await self.llm.answer(text) if self.llm is not None else None
-        if local is None:
-            answer.answer = NO_LOCAL_LLM
-            answer.needs = {"localLlm": True}
+        if local is not None:
+            answer.answer, answer.model = local.text, local.model
+            answer.input_tokens, answer.output_tokens = local.input_tokens, local.output_tokens
+            answer.cacheable = True
             return
-        answer.answer, answer.model = local.text, local.model
-        answer.input_tokens, answer.output_tokens = local.input_tokens, local.output_tokens
-        answer.cacheable = True
+        # No local model: a hosted one answers a simple question too, if there is one.
+        await self._escalate(text, answer, completer, task="reasoning")
 
     async def _tool(
         self,
         text: str,
+        vector: np.ndarray | None,
         answer: Answer,
         caller: ToolCaller | None,
         client: str,
         confirm: bool,
         given: Mapping[str, Any],
+        chosen: str | None,
+        servers: Collection[str] | None,
     ) -> None:
         decision = answer.decision
-        if not decision.candidates:
-            answer.answer = "No tool of the fleet fits this question (or none you may use)."
-            return
-        top = decision.candidates[0]
-        answer.servers = [top.server]
-        arguments = {**decision.arguments, **given}
-        missing = [m for m in decision.missing_arguments if m not in arguments]
-        if missing:
-            answer.answer = f"{top.key} needs: {', '.join(missing)}. Send them as `arguments`."
-            answer.needs = {"arguments": missing, "tool": top.key}
-            return
-        if self.state_changing(decision) and not confirm:
+        target = self._target(decision, chosen, servers)
+        if target is None:
             answer.answer = (
-                f"{top.key} may change state; resend with `confirm: true` to call it with "
-                f"{json.dumps(arguments)}."
+                f"{chosen} is not a tool you may use."
+                if chosen
+                else "No tool of the fleet fits this question (or none you may use)."
             )
-            answer.needs = {"confirm": True, "tool": top.key, "arguments": arguments}
+            answer.needs = {"tool": chosen} if chosen else {}
+            return
+        answer.servers = [target.server]
+        read = (
+            decision.arguments
+            if decision.top is not None and target.key == decision.top.key
+            else {}
+        )
+        arguments = {**read, **given}
+        missing = [r for r in target.required if r not in arguments]
+        explicit = chosen is not None or confirm
+        if not explicit and given and target is decision.top:
+            # The client sent the arguments the decision lacked: judge it again with them.
+            runnable, _ = self.fleet.policy.judge(
+                decision.model_copy(update={"missing_arguments": missing})
+            )
+        else:
+            runnable = decision.would_execute
+        if not explicit and not runnable:
+            answer.answer = _candidates_answer(text, decision)
+            answer.needs = _candidates_needs(decision)
+            return
+        if missing:
+            answer.answer = (
+                f"{target.key} needs {', '.join(missing)}: send them as `arguments` "
+                f"(mcpfleet query … --tool {target.key} --arg {missing[0]}=…)."
+            )
+            answer.needs = {"arguments": missing, "tool": target.key}
+            return
+        if not target.read_only and not confirm:
+            answer.answer = (
+                f"{target.key} may change state; resend with `confirm: true` (--confirm) to "
+                f"call it with {json.dumps(arguments)}."
+            )
+            answer.needs = {"confirm": True, "tool": target.key, "arguments": arguments}
             return
         if caller is None:
             answer.answer = "Tool calls are not available in this process (no gateway)."
             answer.needs = {"gateway": True}
             return
-        outcome = await caller.call_tool(top.server, top.tool, arguments, client=client)
+        outcome = await caller.call_tool(target.server, target.tool, arguments, client=client)
         answer.result = {
             "server": outcome.server,
             "tool": outcome.tool,
@@ -223,10 +288,15 @@ class QueryExecutor:
         answer.answer = _text_of(outcome.content)
         if outcome.is_error:
             return
-        answer.cacheable = not self.state_changing(decision)
+        if explicit and vector is not None:
+            # The user chose or confirmed this tool for this question: remember the pair.
+            await self.memory.remember(
+                text, vector, target.server, target.tool, client=client, source="query"
+            )
+        answer.cacheable = target.read_only and not explicit
         if self.llm is not None:
             summary = await self.llm.answer(
-                f"Question: {text}\n\nResult of {top.key}:\n{answer.answer[:6000]}",
+                f"Question: {text}\n\nResult of {target.key}:\n{answer.answer[:6000]}",
                 system="Answer the operator's question from the tool result, briefly.",
             )
             if summary is not None:
@@ -236,24 +306,49 @@ class QueryExecutor:
                     summary.output_tokens,
                 )
 
-    async def _escalate(self, text: str, answer: Answer, completer: Completer | None) -> None:
+    def _target(
+        self, decision: Decision, chosen: str | None, servers: Collection[str] | None
+    ) -> Candidate | None:
+        """The tool to run: the user's choice (a candidate or any allowed tool), else the top."""
+        if chosen is None:
+            return decision.top
+        for candidate in decision.candidates:
+            if candidate.key == chosen:
+                return candidate
+        triage = self.fleet.triage
+        if triage is None or chosen not in triage.index.position:
+            return None
+        if servers is not None and chosen.split("/", 1)[0] not in servers:
+            return None
+        position = triage.index.position[chosen]
+        document = triage.index.documents[position]
+        required = triage.index.schemas[position].get("required")
+        return Candidate(
+            server=document.server,
+            tool=document.tool,
+            score=0.0,
+            description=document.summary,
+            read_only=bool(triage.index.read_only[position]),
+            required=[str(r) for r in required] if isinstance(required, list) else [],
+        )
+
+    async def _escalate(
+        self, text: str, answer: Answer, completer: Completer | None, task: str | None = None
+    ) -> None:
         if completer is None:
-            answer.answer = "The model router is not available in this process."
-            answer.needs = {"router": True}
+            answer.answer = NO_MODEL
+            answer.needs = {"models": "no model router in this process"}
             return
         lowered = text.lower()
-        task = next(
+        task = task or next(
             (name for name, words in _ESCALATE_TASKS if any(w in lowered for w in words)),
             "reasoning",
         )
         try:
             completion = await completer.complete(text, task_type=task)
         except CompletionFailed as exc:
-            # An answer, not an error: the question was understood; nothing could answer it.
-            answer.answer = (
-                f"No model could answer this question: {exc}. Configure a provider key "
-                "(see catalog/models.yaml apiKeyEnv) or a reachable Ollama, then ask again."
-            )
+            # An answer, not an error: the question was understood; no model could answer.
+            answer.answer = NO_MODEL
             answer.needs = {"models": str(exc)}
             return
         answer.answer, answer.model = completion.text, completion.model
@@ -310,6 +405,39 @@ class QueryExecutor:
         else:
             answer.answer, answer.model = local.text, local.model
             answer.input_tokens, answer.output_tokens = local.input_tokens, local.output_tokens
+
+
+def _candidates_answer(text: str, decision: Decision) -> str:
+    """The ranked candidates, why none ran, and how to run one."""
+    if not decision.candidates:
+        return "No tool of the fleet fits this question (or none you may use)."
+    lines = [f"Not running a tool by itself: {decision.execution}. Best matches:"]
+    for i, c in enumerate(decision.candidates[:5], start=1):
+        traits = ["read-only" if c.read_only else "changes state"]
+        if c.required:
+            traits.append(f"needs {', '.join(c.required)}")
+        lines.append(f"  {i}. {c.key} — {c.description or c.tool} ({'; '.join(traits)})")
+    top = decision.candidates[0]
+    example = f'mcpfleet query "{text[:60]}" --tool {top.key}'
+    if top.required:
+        example += " " + " ".join(f"--arg {r}=…" for r in top.required)
+    if not top.read_only:
+        example += " --confirm"
+    lines.append(
+        f"To run one: {example} (or POST /api/v1/query with `tool`, `arguments`, `confirm`)."
+    )
+    return "\n".join(lines)
+
+
+def _candidates_needs(decision: Decision) -> dict[str, Any]:
+    return {
+        "choice": True,
+        "reason": decision.execution,
+        "candidates": [
+            {"tool": c.key, "readOnly": c.read_only, "required": c.required, "score": c.score}
+            for c in decision.candidates[:5]
+        ],
+    }
 
 
 def _text_of(content: list[dict[str, Any]]) -> str:

@@ -1,10 +1,12 @@
-"""The live fleet's tool index: registry → pgvector tool index → in-memory decision engine.
+"""The live fleet's triage: registry → pgvector tool index → trained model → engine.
 
 ``refresh`` reads the registry (``mcp_servers``, where the gateway writes each server's
-``tools/list``), syncs ``tool_index`` (embedding only changed tools) and swaps in a new
-engine when anything changed; ``run`` does that on an interval so servers coming, going
-or changing their tool lists reach triage without a restart. Decisions take the vector
-side from pgvector (HNSW) and the keyword side from memory.
+``tools/list``), syncs ``tool_index`` (embedding only changed tools), loads the model
+trained for exactly this fleet from ``triage_models`` or trains and stores it, and swaps
+in a new engine; ``run`` does that on an interval so servers coming, going or changing
+their tool lists reach triage without a restart. Decisions take the vector side from
+pgvector (HNSW), the keyword side from memory, and remembered confirmed questions from
+``triage_confirmations``.
 """
 
 from __future__ import annotations
@@ -12,27 +14,28 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import numpy as np
 
 from runtime.db import Database
 from runtime.store import ServerRegistry
-from runtime.triage.decision import Decision
+from runtime.triage.candidates import POOL, keyword_side
+from runtime.triage.decision import Decision, Route
 from runtime.triage.embedding import Embedder
 from runtime.triage.engine import LlmDecider, Triage
-from runtime.triage.retrieval import ToolIndex, Weights, index_documents
-from runtime.triage.routing import RouteClassifier
+from runtime.triage.index import ToolIndex, index_documents
+from runtime.triage.memory import ConfirmedQuestions
+from runtime.triage.model_store import ModelStore
+from runtime.triage.policy import ExecutionPolicy
 from runtime.triage.server_prior import server_text
 from runtime.triage.tool_store import SyncReport, ToolVectorStore
 from runtime.triage.toolset import ServerTools
+from runtime.triage.training import TriageModel, fingerprint, train
 
 __all__ = ["FleetIndex"]
 
 log = logging.getLogger(__name__)
-
-#: How many tools each side (vector, keyword) proposes before the hybrid ranking.
-POOL = 64
 
 
 class FleetIndex:
@@ -42,32 +45,34 @@ class FleetIndex:
         self,
         db: Database,
         embedder: Embedder,
-        classifier: RouteClassifier,
         *,
         llm: LlmDecider | None = None,
-        weights: Weights | None = None,
+        policy: ExecutionPolicy | None = None,
+        read_only_tools: Mapping[str, Collection[str]] | None = None,
     ) -> None:
         self.db = db
         self.embedder = embedder
-        self.classifier = classifier
         self.llm = llm
-        self.weights = weights or Weights()
+        self.policy = policy or ExecutionPolicy()
+        self.read_only_tools = {k: frozenset(v) for k, v in (read_only_tools or {}).items()}
         self.store = ToolVectorStore(db, embedder.name)
+        self.models = ModelStore(db)
+        self.memory = ConfirmedQuestions(db)
         self.registry = ServerRegistry(db)
         self._fingerprint: str | None = None
         self._lock = asyncio.Lock()
         self._ready = asyncio.Event()
-        self.triage = Triage(
-            embedder=embedder,
-            index=ToolIndex([], np.zeros((0, embedder.dimension), dtype=np.float32)),
-            classifier=classifier,
-            llm=llm,
-        )
+        self.triage: Triage | None = None
 
     async def servers(self) -> list[ServerTools]:
         """Every registered server that lists tools, as triage sees it."""
         return [
-            ServerTools(name=r.name, tools=r.tools, description=r.description)
+            ServerTools(
+                name=r.name,
+                tools=r.tools,
+                description=r.description,
+                read_only_tools=self.read_only_tools.get(r.name, frozenset()),
+            )
             for r in sorted(await self.registry.list_servers(), key=lambda r: r.name)
             if r.tools
         ]
@@ -77,10 +82,14 @@ class FleetIndex:
         async with self._lock:
             servers = await self.servers()
             documents = index_documents(servers)
-            fingerprint = hashlib.sha256(
-                "|".join([d.digest for d in documents] + [server_text(s) for s in servers]).encode()
+            fingerprint_ = hashlib.sha256(
+                "|".join(
+                    [d.digest for d in documents]
+                    + [server_text(s) for s in servers]
+                    + [f"{s.name}:{sorted(s.read_only_tools)}" for s in servers]
+                ).encode()
             ).hexdigest()
-            if fingerprint == self._fingerprint:
+            if fingerprint_ == self._fingerprint:
                 return None
             report = await self.store.sync(documents, self.embedder)
             server_vectors = (
@@ -88,11 +97,15 @@ class FleetIndex:
                 if servers
                 else np.zeros((0, self.embedder.dimension), dtype=np.float32)
             )
-            index = ToolIndex(servers, server_vectors, tool_vectors=None, weights=self.weights)
-            self.triage = Triage(
-                embedder=self.embedder, index=index, classifier=self.classifier, llm=self.llm
+            tool_vectors = await self.store.vectors(documents)
+            index = ToolIndex(servers, server_vectors, tool_vectors)
+            model = await self._model(index) if len(index) else None
+            self.triage = (
+                Triage(self.embedder, index, model, llm=self.llm, policy=self.policy)
+                if model is not None
+                else None
             )
-            self._fingerprint = fingerprint
+            self._fingerprint = fingerprint_
             self._ready.set()
             log.info(
                 "tool index: %d servers, %d tools (%d embedded, %d removed)",
@@ -102,6 +115,16 @@ class FleetIndex:
                 report.removed,
             )
             return report
+
+    async def _model(self, index: ToolIndex) -> TriageModel:
+        """The model trained for this fleet: stored, or trained now and stored."""
+        wanted = fingerprint(index, self.embedder.name)
+        model = await self.models.load(wanted)
+        if model is None:
+            model = await train(index, self.embedder)
+            await self.models.save(model)
+            log.info("triage model trained: %s", model.report.as_dict())
+        return model
 
     @property
     def ready(self) -> bool:
@@ -136,27 +159,27 @@ class FleetIndex:
         k: int | None = None,
         use_llm: bool = True,
     ) -> Decision:
-        """Decide with pgvector's nearest tools plus the keyword side's best, over ``servers``."""
+        """Decide with pgvector's nearest tools, the keyword side's best and remembered
+        questions, over ``servers`` (None: every server)."""
         triage = self.triage
+        if triage is None:
+            return Decision(route=Route.DIRECT, confidence=0.0, execution="no tools registered")
         index = triage.index
         allowed = (
             None if servers is None else {d.key for d in index.documents if d.server in servers}
         )
         query = index.prepare(text, vector)
-        lexical = [index.documents[i].key for i in index.lexical_top(query, POOL)]
-        # Query-language tools answer anything in their domain however far their terse
-        # description lies from the question: always score them (a handful per fleet).
-        lexical = list(dict.fromkeys([*lexical, *index.open_ended_keys]))
+        remembered = await self.memory.recall(vector, servers)
+        extra = keyword_side(index, query, remembered)
         if allowed is not None:
-            lexical = [k for k in lexical if k in allowed]
-        vector_scores = (
-            await self.store.near(vector, POOL, also=lexical, servers=servers) if len(index) else {}
-        )
+            extra = [key for key in extra if key in allowed]
+        vector_scores = await self.store.near(vector, POOL, also=extra, servers=servers)
         return await triage.decide(
             text,
             vector=vector,
             query=query,
             vector_scores=vector_scores,
+            memory=remembered,
             allowed=allowed,
             k=k,
             use_llm=use_llm,

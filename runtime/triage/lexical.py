@@ -62,17 +62,26 @@ class LexicalIndex:
                 norm = 1 - b + b * length / averages[name]
                 for term, tf in counter.items():
                     combined[doc][term] = combined[doc].get(term, 0.0) + weight * tf / norm
-        self._postings: dict[str, list[_Posting]] = {}
+        postings: dict[str, list[_Posting]] = {}
         for doc, terms in enumerate(combined):
             for term, tf in terms.items():
-                self._postings.setdefault(term, []).append(_Posting(doc, tf))
+                postings.setdefault(term, []).append(_Posting(doc, tf))
         self._idf = {
             term: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
-            for term, p in self._postings.items()
+            for term, p in postings.items()
+        }
+        # Per term: the documents holding it and their saturated term frequency, as arrays,
+        # so scoring a query is a few vector additions rather than a loop over postings.
+        self._docs = {
+            t: np.array([p.doc for p in ps], dtype=np.int64) for t, ps in postings.items()
+        }
+        self._gain = {
+            t: np.array([p.tf * (k1 + 1) / (p.tf + k1) for p in ps], dtype=np.float32)
+            for t, ps in postings.items()
         }
 
     def __contains__(self, term: object) -> bool:
-        return term in self._postings
+        return term in self._idf
 
     @property
     def max_idf(self) -> float:
@@ -86,10 +95,8 @@ class LexicalIndex:
         """BM25F score of every document for the weighted query terms (0 where none match)."""
         out = np.zeros(self.size, dtype=np.float32)
         for term in query:
-            postings = self._postings.get(term.text)
-            if not postings:
+            docs = self._docs.get(term.text)
+            if docs is None:
                 continue
-            idf = self._idf[term.text] * term.weight
-            for p in postings:
-                out[p.doc] += idf * p.tf * (self.k1 + 1) / (p.tf + self.k1)
+            out[docs] += self._idf[term.text] * term.weight * self._gain[term.text]
         return out

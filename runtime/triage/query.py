@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from runtime.triage.actions import Action, query_actions
 from runtime.triage.arguments import Entity, Kind, extract
-from runtime.triage.terms import Lexicon, Term
+from runtime.triage.terms import Lexicon, Term, tokens
 
-__all__ = ["OPAQUE", "QUERY_LANGUAGES", "Query"]
+__all__ = ["OPAQUE", "QUERY_LANGUAGES", "Query", "word_pairs"]
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,22 @@ class Query:
     actions: set[Action]
     entities: list[Entity]
     vector: np.ndarray
+    pairs: frozenset[tuple[str, str]] = frozenset()  # adjacent content words, stemmed
+    keywords: np.ndarray | None = None  # BM25F of every tool of the index that prepared it
 
     @classmethod
     def prepare(
         cls, text: str, vector: np.ndarray, words: Lexicon, expansion: float, value_words: float
     ) -> Query:
         entities = extract(text)
+        terms = _terms(text, entities, words, expansion, value_words)
         return cls(
             text=text,
-            terms=_terms(text, entities, words, expansion, value_words),
+            terms=terms,
             actions=query_actions(words.translate(text)),
             entities=entities,
             vector=vector,
+            pairs=word_pairs(words.translate(text), words.stopwords),
         )
 
 
@@ -57,10 +62,21 @@ OPAQUE = frozenset(
         Kind.HOST,
         Kind.URL,
         Kind.EMAIL,
+        Kind.QUOTED,
+        Kind.ID,
     }
 )
 #: Values that are a whole query: a tool taking one can answer anything in its domain.
 QUERY_LANGUAGES = frozenset({Kind.PROMQL, Kind.LOGQL, Kind.SQL})
+
+
+def word_pairs(text: str, stopwords: frozenset[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent content words, stemmed: "event type" tells ``get_event_types`` from
+    ``list_events`` where single words cannot."""
+    stems = tokens(text, stopwords)
+    return frozenset(pairwise(stems))
+
+
 _IDENTIFIER = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+){2,}\b", re.I)
 
 

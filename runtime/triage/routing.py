@@ -1,29 +1,33 @@
-"""The deterministic route classifier used when no local LLM is reachable.
+"""Which route a question takes: a small learned model over a few kinds of evidence.
 
-Three kinds of evidence, weighed together:
+* similarity to example questions per route (``exemplars.yaml``, written by hand for a
+  homelab, never taken from an evaluation set; the nearest few, not the centroid, so one
+  route can hold several styles of question),
+* cue phrases that mark a route in any wording ("what did I ask", "write a ..."),
+* how well the fleet's tools fit: the calibrated confidence of the best tool, how many of
+  the question's words it covers, whether the question names values or asks for a change.
 
-* similarity to hand-written example questions per route (``exemplars.yaml``; nearest
-  few, not the centroid, so one route can hold several styles of question),
-* cue phrases that mark a route in any wording ("what did I ask", "write a ...",
-  "what is a ..."), and
-* how well the best tool fits: a question some tool answers closely is a tool question.
+A multinomial logistic regression weighs them, trained at index build on the exemplars
+and on the fleet's own synthetic tool questions (see ``training``), so a fleet whose
+tools cover more of the operator's vocabulary shifts the boundary by itself.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from ruamel.yaml import YAML
 
+from runtime.triage.calibration import logistic
 from runtime.triage.decision import Route
-from runtime.triage.embedding import Embedder
 
-__all__ = ["EXEMPLARS_PATH", "RouteClassifier", "RouteWeights", "exemplars"]
+__all__ = ["EXEMPLARS_PATH", "ROUTES", "ROUTE_FEATURES", "RouteModel", "cue_features", "exemplars"]
 
 EXEMPLARS_PATH = Path(__file__).with_name("exemplars.yaml")
 
@@ -78,6 +82,7 @@ _CUES: dict[Route, list[re.Pattern[str]]] = {
             r"^what does .* mean\??$",
             r"^(explain|define) (what|the|an?) ",
             r"\b(difference|differences) between\b",
+            r"\b(what'?s|what is|whats) the (difference|diff)\b",
             r"^how (do|can) (i|you|one) (write|use|convert|list|check|exit|undo|make)\b",
             r"\b(syntax|command|flag|option) (of|for|to)\b",
             r"\bwhat (command|flag)\b",
@@ -101,22 +106,37 @@ _DEFINITION = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class RouteWeights:
-    """Defaults measured on our own operator queries (docs/triage.md)."""
-
-    neighbours: int = 3
-    cue: float = 0.15
-    # Context and escalation cues ("my previous questions", "write a script that") are
-    # specific phrases: they outweigh a tool that merely shares the topic's words.
-    cue_scale: Mapping[str, float] = field(
-        default_factory=lambda: {"context": 1.7, "escalate": 1.5, "direct": 1.0}
-    )
-    definition: float = 0.15
-    tool_evidence: float = 0.5
-    tool_floor: float = 0.35  # tool evidence below this counts as none
-    entity: float = 0.05  # the query names a concrete value (IP, MAC, VM id, ...)
-    temperature: float = 0.05
+#: The routes in the model's order.
+ROUTES: tuple[Route, ...] = (Route.DIRECT, Route.ESCALATE, Route.CONTEXT, Route.TOOL)
+#: What the route model reads (see ``RouteEvidence``).
+ROUTE_FEATURES: tuple[str, ...] = (
+    # Mean cosine to the 3 nearest examples of each non-tool route. Tool questions are
+    # told by the fleet's own evidence below, not by resemblance to generic examples.
+    *(f"near_{r.value}" for r in ROUTES if r is not Route.TOOL),
+    "cue_direct",
+    "cue_escalate",
+    "cue_context",
+    "definition",  # "what is a ...", "what does ... mean"
+    "past_we",  # "we settled on", "I wrote down": the user's own past
+    "back_reference",  # "again", "the other day", "from before"
+    "how_to",  # "how do I", "what command", "syntax": asks for knowledge, not a result
+    "live_state",  # "now", "currently", "still", "any ... ?": asks about the present
+    "indefinite",  # "a linux box", "a /26": about a kind of thing, not one of the lab's
+    "tool_confidence",  # calibrated P(the best tool is right)
+    "tool_coverage",  # share of the question's words the best tool's text has
+    "tool_embedding",  # cosine with the best tool
+    "values",  # the question names values (an IP, a VM id, PromQL ...)
+    "write",  # the question asks for a change, not a read
+)
+NEIGHBOURS = 3
+#: How often each route is asked, roughly, in an operator's day: the weight each route's
+#: training rows get in total (examples are few and not in these proportions).
+PRIORS: Mapping[Route, float] = {
+    Route.TOOL: 0.6,
+    Route.DIRECT: 0.14,
+    Route.ESCALATE: 0.12,
+    Route.CONTEXT: 0.14,
+}
 
 
 @cache
@@ -126,56 +146,125 @@ def exemplars(path: Path = EXEMPLARS_PATH) -> dict[Route, tuple[str, ...]]:
     return {Route(name): tuple(str(q) for q in questions) for name, questions in data.items()}
 
 
-@dataclass
-class RouteClassifier:
-    """Scores the four routes for a query vector; see the module docstring."""
+_PAST_WE = re.compile(
+    r"\b(we|i|you)\s+(?:\w+ed|wrote|made|came|settled|agreed|decided|chose|picked|said|told|"
+    r"did|had|went|found|put|set|gave|kept|noted|saved|ended|looked|talked|figured)\b"
+    r"|\b(did|have|had) (we|i|you)\b"
+    r"|\b(hatten|haben|habe|hab) (wir|ich)\b|\b(wir|ich) (hatten|haben|habe)\b"
+    r"|\b(guardamos|dijimos|decidimos|hablamos|anotamos|me diste)\b",
+    re.I,
+)
+_BACK_REFERENCE = re.compile(
+    r"\b(again|once more|earlier|the other day|last (time|week|month)|from before|before|"
+    r"yesterday|back to|recap|remind|nochmal|wieder|gestern|ayer|otra vez|de nuevo)\b",
+    re.I,
+)
+_HOW_TO = re.compile(
+    r"\b(how (do|can|would|should) (i|you|one|we)|how to|what command|which command|syntax|"
+    r"what flag|wie (kann|mache) ich|c[oó]mo (puedo|hago|se))\b",
+    re.I,
+)
+_LIVE = re.compile(
+    r"\b(now|right now|currently|current|at the moment|still|today|live|running|up|down|"
+    r"any|anything|gerade|jetzt|ahora|actual(es)?)\b",
+    re.I,
+)
+_INDEFINITE = re.compile(r"\b(a|an|ein|eine|einen|un|una)\b", re.I)
 
-    vectors: Mapping[Route, np.ndarray]
-    weights: RouteWeights = field(default_factory=RouteWeights)
+
+def cue_features(text: str) -> list[float]:
+    """The phrase flags, in ROUTE_FEATURES order (after the route similarities)."""
+    flags = [
+        float(any(p.search(text) for p in _CUES[route]))
+        for route in (Route.DIRECT, Route.ESCALATE, Route.CONTEXT)
+    ]
+    return [
+        *flags,
+        float(bool(_DEFINITION.search(text))),
+        float(bool(_PAST_WE.search(text))),
+        float(bool(_BACK_REFERENCE.search(text))),
+        float(bool(_HOW_TO.search(text))),
+        float(bool(_LIVE.search(text))),
+        float(bool(_INDEFINITE.search(text))),
+    ]
+
+
+def nearest(matrix: np.ndarray, vector: np.ndarray, skip: int | None = None) -> float:
+    """Mean cosine of ``vector`` to its NEIGHBOURS nearest rows (``skip``: leave one out)."""
+    if len(matrix) == 0:
+        return 0.0
+    sims = matrix @ vector
+    if skip is not None:
+        sims = np.delete(sims, skip)
+    top = np.sort(sims)[::-1][:NEIGHBOURS]
+    return float(top.mean()) if len(top) else 0.0
+
+
+@dataclass(frozen=True)
+class RouteModel:
+    """Softmax regression over ROUTE_FEATURES; ``examples`` are the exemplar vectors."""
+
+    examples: Mapping[Route, np.ndarray]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray  # (routes x features)
+    bias: np.ndarray  # (routes,)
+
+    def near(self, vector: np.ndarray) -> list[float]:
+        return [nearest(self.examples[r], vector) for r in ROUTES if r is not Route.TOOL]
+
+    def probabilities(self, features: np.ndarray) -> dict[Route, float]:
+        """P(route) for one row of ROUTE_FEATURES."""
+        z = self.weights @ ((features - self.mean) / self.scale) + self.bias
+        exp = np.exp(z - z.max())
+        probs = exp / exp.sum()
+        return {route: float(p) for route, p in zip(ROUTES, probs, strict=True)}
 
     @classmethod
-    async def build(
-        cls, embedder: Embedder, weights: RouteWeights | None = None
-    ) -> RouteClassifier:
-        examples = exemplars()
-        routes = list(examples)
-        texts = [q for r in routes for q in examples[r]]
-        matrix = await embedder.embed(texts)
-        vectors: dict[Route, np.ndarray] = {}
-        start = 0
-        for route in routes:
-            vectors[route] = matrix[start : start + len(examples[route])]
-            start += len(examples[route])
-        return cls(vectors=vectors, weights=weights or RouteWeights())
+    def fit(
+        cls,
+        examples: Mapping[Route, np.ndarray],
+        rows: np.ndarray,
+        labels: Sequence[Route],
+        synthetic: Sequence[bool],
+    ) -> RouteModel:
+        """Fit on rows of ROUTE_FEATURES; each route's rows weigh its PRIORS share in total.
 
-    def scores(
-        self, text: str, vector: np.ndarray, tool_evidence: float, names_value: bool
-    ) -> dict[Route, float]:
-        """Raw score per route (higher is more likely)."""
-        w = self.weights
-        out: dict[Route, float] = {}
-        for route, matrix in self.vectors.items():
-            sims = np.sort(matrix @ vector)[::-1][: w.neighbours]
-            out[route] = float(sims.mean()) if len(sims) else 0.0
-        for route, patterns in _CUES.items():
-            if any(p.search(text) for p in patterns):
-                out[route] = out.get(route, 0.0) + w.cue * w.cue_scale.get(route.value, 1.0)
-        if _DEFINITION.search(text):
-            out[Route.DIRECT] = out.get(Route.DIRECT, 0.0) + w.definition
-        evidence = max(0.0, tool_evidence - w.tool_floor)
-        out[Route.TOOL] = out.get(Route.TOOL, 0.0) + w.tool_evidence * evidence
-        if names_value:
-            out[Route.TOOL] += w.entity
-        return out
+        One-vs-rest logistic regressions, normalised by the softmax at prediction time:
+        simple, stable with a few hundred rows, and each route's weights read on their own.
+        """
+        mean = rows.mean(axis=0)
+        scale = rows.std(axis=0)
+        scale[scale < 1e-6] = 1.0
+        standard = (rows - mean) / scale
+        # Each route weighs its prior; within the tool route, the hand-written examples and
+        # the fleet's synthetic questions weigh half each (real wording, the fleet's tools).
+        groups = [(label, bool(made)) for label, made in zip(labels, synthetic, strict=True)]
+        counts = {g: groups.count(g) for g in set(groups)}
+        kinds = {label: len({m for lab, m in counts if lab is label}) for label, _ in counts}
+        sample = np.array([PRIORS[g[0]] / kinds[g[0]] / counts[g] for g in groups])
+        weights = np.zeros((len(ROUTES), rows.shape[1]))
+        bias = np.zeros(len(ROUTES))
+        for i, route in enumerate(ROUTES):
+            target = np.array([label is route for label in labels], dtype=float)
+            weights[i], bias[i] = logistic(standard, target, weights=sample, l2=1e-2)
+        return cls(dict(examples), mean, scale, weights, bias)
 
-    def classify(
-        self, text: str, vector: np.ndarray, tool_evidence: float, names_value: bool = False
-    ) -> tuple[Route, float, dict[Route, float]]:
-        """The best route, its probability (softmax of the scores) and every route's score."""
-        scores = self.scores(text, vector, tool_evidence, names_value)
-        routes = list(scores)
-        raw = np.array([scores[r] for r in routes]) / self.weights.temperature
-        probs = np.exp(raw - raw.max())
-        probs /= probs.sum()
-        best = int(np.argmax(probs))
-        return routes[best], float(probs[best]), scores
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "examples": {r.value: v.astype(np.float32).tolist() for r, v in self.examples.items()},
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RouteModel:
+        return cls(
+            {Route(r): np.asarray(v, dtype=np.float32) for r, v in data["examples"].items()},
+            np.asarray(data["mean"]),
+            np.asarray(data["scale"]),
+            np.asarray(data["weights"]),
+            np.asarray(data["bias"]),
+        )

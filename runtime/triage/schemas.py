@@ -28,7 +28,17 @@ class TextRequest(_Model):
 
 
 class QueryRequest(TextRequest):
-    confirm: bool = Field(default=False, description="Allow a state-changing tool call.")
+    confirm: bool = Field(
+        default=False,
+        description="Run the first candidate (or `tool`) even if triage would not by itself, "
+        "including a tool that may change state.",
+    )
+    tool: str | None = Field(
+        default=None,
+        pattern=r"^[^/\s]+/[^/\s]+$",
+        description="Run this tool (`server/tool`) for the question: the user's choice among "
+        "the candidates. Not read-only tools still need `confirm`.",
+    )
     arguments: dict[str, Any] = Field(
         default_factory=dict, description="Tool arguments to use on top of those read."
     )

@@ -52,21 +52,13 @@ def server_text(server: ServerTools) -> str:
 
 
 class ServerPrior:
-    """Scores every server of the fleet for a query."""
+    """Scores every server of the fleet for a query, one array per kind of evidence."""
 
     def __init__(
-        self,
-        servers: Sequence[ServerTools],
-        vectors: np.ndarray,
-        stopwords: frozenset[str],
-        *,
-        lexical_share: float,
-        values: float,
+        self, servers: Sequence[ServerTools], vectors: np.ndarray, stopwords: frozenset[str]
     ) -> None:
         self.servers = list(servers)
         self.vectors = vectors
-        self.lexical_share = lexical_share
-        self.values = values
         self.lexical = LexicalIndex(
             [{"name": server_text(s)} for s in self.servers], stopwords, weights={"name": 1.0}
         )
@@ -78,14 +70,14 @@ class ServerPrior:
         """Whether a server's text uses ``term`` (a server or product name, not a typo)."""
         return term in self.lexical
 
-    def scores(self, query: Query) -> np.ndarray:
-        """The prior of every server, in fleet order (mentions left out, see ``mentioned``)."""
+    def keywords(self, query: Query) -> np.ndarray:
+        """Keyword relevance of each server's text, relative to the best server (0 to 1)."""
         lexical = self.lexical.scores(query.terms)
-        if lexical.max() > 0:
-            lexical = lexical / lexical.max()
-        similarity = self.vectors @ query.vector
-        prior = self.lexical_share * lexical + (1 - self.lexical_share) * similarity
-        return prior + self.values * self.value_evidence(query)
+        return lexical / lexical.max() if lexical.max() > 0 else lexical
+
+    def similarity(self, query: Query) -> np.ndarray:
+        """Cosine of the query with each server's text."""
+        return self.vectors @ query.vector
 
     def mentioned(self, query: Query) -> np.ndarray:
         """1 for each server the query names ("on github", "in grafana"), else 0."""

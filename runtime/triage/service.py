@@ -24,13 +24,13 @@ from catalog import Catalog, parse_duration
 from runtime.contracts import Completer, ToolCaller
 from runtime.db import Database
 from runtime.store import AppContexts, QueryHistory
-from runtime.triage.decision import Decision
+from runtime.triage.decision import Decision, Route
 from runtime.triage.embedding import Embedder, EmbeddingError, MiniLMEmbedder
 from runtime.triage.execution import Answer, CachePolicy, QueryExecutor
 from runtime.triage.fleet import FleetIndex
 from runtime.triage.local_llm import OllamaLlm
+from runtime.triage.policy import ExecutionPolicy
 from runtime.triage.remote_embedding import OllamaEmbedder, embedder_for
-from runtime.triage.routing import RouteClassifier
 from runtime.triage.schemas import FoundTool, QueryRequest, QueryResponse, SourceOut
 
 __all__ = ["TriageError", "TriageService", "open_triage"]
@@ -89,7 +89,10 @@ class TriageService:
         """The ``k`` tools best fitting ``query`` among ``servers`` (None: all)."""
         self.require_index()
         vector = await self.embed(query)
-        index = self.fleet.triage.index
+        triage = self.fleet.triage
+        if triage is None:
+            return []
+        index = triage.index
         decision = await self.fleet.decide(query, vector, servers=servers, k=k, use_llm=False)
         found = []
         for candidate in decision.candidates[:k]:
@@ -125,7 +128,7 @@ class TriageService:
         if vector is not None:
             decision = await self.fleet.decide(request.text, vector, servers=servers)
         else:  # still answer (and record) what can be answered without a vector
-            decision = Decision(route="direct", confidence=0.0, decided_by="no-embedding")
+            decision = Decision(route=Route.DIRECT, confidence=0.0, decided_by="no-embedding")
         answer = await self.executor.run(
             request.text,
             vector,
@@ -135,6 +138,8 @@ class TriageService:
             completer=completer or self.completer,
             confirm=request.confirm,
             arguments=request.arguments,
+            tool=request.tool,
+            servers=servers,
             started=started,
         )
         return _response(answer)
@@ -192,11 +197,16 @@ async def open_triage(
         llm = await _local_llm(catalog)
         if llm is not None:
             stack.push_async_callback(llm.aclose)
-        classifier = await RouteClassifier.build(embedder)
-        fleet = FleetIndex(db, embedder, classifier, llm=llm)
-        # The first index of a large fleet takes a while to embed (≈30 s for 700 tools on
-        # one core): serve meanwhile — triage answers 503 until it is there — rather than
-        # hold up the process past its liveness probe.
+        fleet = FleetIndex(
+            db,
+            embedder,
+            llm=llm,
+            policy=ExecutionPolicy(catalog.platform.triage.execute_threshold),
+            read_only_tools={s.name: s.read_only_tools for s in catalog.servers},
+        )
+        # The first index of a large fleet takes a while to embed and train (≈1 min for
+        # 700 tools on one core): serve meanwhile — triage answers 503 until it is there —
+        # rather than hold up the process past its liveness probe.
         refresher = asyncio.create_task(fleet.run(refresh_interval), name="triage-index-refresh")
         stack.push_async_callback(_cancel, refresher)
         try:

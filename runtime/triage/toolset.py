@@ -30,6 +30,8 @@ class ServerTools:
     tools: tuple[Tool, ...]
     description: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: Tools the catalog declares read-only (``readOnlyTools``) beyond their annotations.
+    read_only_tools: frozenset[str] = frozenset()
 
     def tool(self, name: str) -> Tool:
         """Return the tool called ``name``.

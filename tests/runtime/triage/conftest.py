@@ -4,6 +4,8 @@
 ``eval_dir``: the repository's ``eval/`` (vendored tool lists and labelled query sets).
 ``tiny_tools``: two hand-written servers (router, dnsfilter) in the mcp-tools format;
 ``register_tiny_fleet`` puts them in the registry, as the gateway would.
+``eval_triage``: triage over the eval fleet (11 servers, 680 tools), index built and model
+trained from the tool schemas alone, once per session (about a minute on one core).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import pytest
 from runtime.db import Database
 from runtime.store import ServerRegistry
 from runtime.triage.embedding import MiniLMEmbedder
+from runtime.triage.engine import Triage
+from runtime.triage.eval_run import load_fleet, triage_for
 from runtime.triage.toolset import load_tool_dir
 
 REPO = Path(__file__).resolve().parents[3]
@@ -29,6 +33,11 @@ def minilm() -> MiniLMEmbedder:
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
     return REPO / "eval"
+
+
+@pytest.fixture(scope="session")
+async def eval_triage(minilm: MiniLMEmbedder, eval_dir: Path) -> Triage:
+    return await triage_for(load_fleet(eval_dir / "mcp-tools", only_eval_fleet=True), minilm)
 
 
 @pytest.fixture(scope="session")

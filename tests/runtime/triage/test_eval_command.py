@@ -137,9 +137,7 @@ def test_the_dev_set_runs_against_the_eval_fleet(eval_dir: Path, tmp_path: Path)
     )
 
 
-def test_the_held_out_probe_set_runs_against_the_eval_fleet(
-    eval_dir: Path, tmp_path: Path
-) -> None:
+def test_the_held_out_probe_set_runs_against_the_eval_fleet(eval_dir: Path, tmp_path: Path) -> None:
     """Queries written after tuning and never tuned on (docs/benchmarks/triage.md).
 
     ``--tools`` gets a directory holding exactly the eval fleet's eleven tool lists.
@@ -147,9 +145,7 @@ def test_the_held_out_probe_set_runs_against_the_eval_fleet(
     tools = tmp_path / "tools"
     tools.mkdir()
     for name in EVAL_FLEET:
-        (tools / f"{name}.json").write_bytes(
-            (eval_dir / "mcp-tools" / f"{name}.json").read_bytes()
-        )
+        (tools / f"{name}.json").write_bytes((eval_dir / "mcp-tools" / f"{name}.json").read_bytes())
     result = runner.invoke(
         app,
         ["triage", "eval", str(DATA / "probe-queries.jsonl"), "--tools", str(tools), "--json"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,44 @@ def test_a_case_without_a_prediction_counts_as_wrong() -> None:
     assert report.latency_p50_ms is None
 
 
-def test_prediction_lines_carry_id_route_and_candidates() -> None:
-    line = Prediction("a", "tool", ("s/x", "s/y"), 3.0).to_json()
-    assert line == '{"id": "a", "route": "tool", "candidates": ["s/x", "s/y"]}'
+def test_prediction_lines_carry_id_route_candidates_confidence_and_execution() -> None:
+    line = Prediction("a", "tool", ("s/x", "s/y"), 3.0, 0.91, True).to_json()
+    assert json.loads(line) == {
+        "id": "a",
+        "route": "tool",
+        "candidates": ["s/x", "s/y"],
+        "confidence": 0.91,
+        "would_execute": True,
+    }
+
+
+def test_wrong_executions_count_a_wrong_tool_and_a_tool_run_for_a_non_tool_question() -> None:
+    predictions = [
+        Prediction("a", "tool", ("s1/x",), confidence=0.95, would_execute=True),  # right
+        Prediction("b", "tool", ("s1/q",), confidence=0.9, would_execute=True),  # wrong tool
+        Prediction("c", "tool", ("s2/w",), confidence=0.5, would_execute=False),
+        Prediction("d", "tool", ("s1/x",), confidence=0.85, would_execute=True),  # not a tool q
+    ]
+    report = score(CASES, predictions, threshold=0.8)
+    assert report.trust is not None
+    assert (report.trust.executions, report.trust.wrong_executions) == (3, 2)
+    # Tool questions decided `tool` at ≥ 0.8: a and b of a, b, c; one of those right.
+    assert report.trust.coverage == pytest.approx(2 / 3)
+    assert report.trust.precision == pytest.approx(1 / 2)
+    figures = report.as_dict()
+    assert figures["wrongExecutions"] == 2
+    assert [p["threshold"] for p in figures["coverageCurve"]][:2] == [0.3, 0.4]
+
+
+def test_calibration_error_is_zero_when_confidence_matches_the_hit_rate() -> None:
+    cases = [EvalCase(str(i), "q", "tool", "s/x") for i in range(10)]
+    half_right = [
+        Prediction(str(i), "tool", ("s/x",) if i % 2 else ("s/y",), confidence=0.5)
+        for i in range(10)
+    ]
+    assert score(cases, half_right).trust.ece == pytest.approx(0.0)  # type: ignore[union-attr]
+    overconfident = [Prediction(p.id, "tool", p.candidates, confidence=0.9) for p in half_right]
+    assert score(cases, overconfident).trust.ece == pytest.approx(0.4)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

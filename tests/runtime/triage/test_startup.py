@@ -1,7 +1,8 @@
 """A first start with many tools: triage serves (503 with a reason) while its index builds.
 
 Real PostgreSQL + pgvector and the real local model; the embedder is slowed down by a gate
-the test opens, standing for the ≈30 s a 700-tool fleet takes to embed on one core.
+the test opens, standing for the ≈1 min a 700-tool fleet takes to embed and train on one
+core.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from runtime.db import Database, DatabaseUnavailable
 from runtime.triage.api import create_triage, install_error_handler
 from runtime.triage.embedding import MiniLMEmbedder
 from runtime.triage.fleet import FleetIndex
-from runtime.triage.routing import RouteClassifier
 from runtime.triage.service import open_triage
 from runtime.triage.tool_store import SyncReport
 from tests.runtime.triage.conftest import register_tiny_fleet
@@ -33,8 +33,8 @@ REPO = Path(__file__).resolve().parents[3]
 class GatedEmbedder:
     """The real model; embedding the fleet's tool texts (the index build) waits for ``gate``.
 
-    Tool texts start with their server's name; the route classifier's example questions,
-    embedded at start too, do not, so only the index build is held.
+    Tool texts start with their server's name; the route model's example questions and the
+    synthetic training questions do not, so only the index build is held.
     """
 
     def __init__(self, inner: MiniLMEmbedder) -> None:
@@ -74,7 +74,7 @@ async def test_triage_answers_503_until_the_first_index_is_built(
             assert waiting.status_code == 503
             assert "still being built" in waiting.json()["reason"]
             embedder.gate.set()
-            await eventually(lambda: service.fleet.ready, what="the first tool index")
+            await eventually(lambda: service.fleet.ready, within=300, what="the first tool index")
             decided = await http.post("/api/v1/triage", json=question)
             assert decided.status_code == 200, decided.text
             assert decided.json()["candidates"][0]["server"] == "dnsfilter"
@@ -84,7 +84,7 @@ async def test_a_failed_refresh_is_logged_and_retried(
     db: Database, minilm: MiniLMEmbedder, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A refresh that fails (the database away) must not end the refresher for good."""
-    fleet = FleetIndex(db, minilm, await RouteClassifier.build(minilm))
+    fleet = FleetIndex(db, minilm)
     attempts = 0
     build = fleet.refresh
 
@@ -98,7 +98,7 @@ async def test_a_failed_refresh_is_logged_and_retried(
     fleet.refresh = flaky  # type: ignore[method-assign]
     refresher = asyncio.create_task(fleet.run(0.05))
     try:
-        await eventually(lambda: fleet.ready, what="an index after the failed refresh")
+        await eventually(lambda: fleet.ready, within=300, what="an index after the failed refresh")
     finally:
         refresher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

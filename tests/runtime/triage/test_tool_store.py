@@ -12,7 +12,7 @@ from mcp.types import Tool
 from runtime.db import Database
 from runtime.triage.embedding import MiniLMEmbedder
 from runtime.triage.engine import embed_tools
-from runtime.triage.retrieval import index_documents
+from runtime.triage.index import index_documents
 from runtime.triage.tool_store import ToolVectorStore
 from runtime.triage.toolset import ServerTools, load_tool_dir
 
