@@ -52,7 +52,7 @@ class AuditWriter:
         max_queue: int = 10_000,
         batch_size: int = 500,
         connect_timeout: float = 2.0,
-        retry_max: float = 5.0,
+        retry_max: float = 1.0,
         linger: float = 0.01,
     ) -> None:
         self._db = db
