@@ -20,7 +20,7 @@ When the database cannot be reached (``fail_open``, the default), requests are n
 up waiting for it: each replica enforces ``limit`` per ``window`` per client on its own
 (a local budget; ``degraded`` decisions, not counted in the shared table), and one
 background call per ``retry_interval`` looks for the database. With N replicas a client
-may so get up to N × limit during an outage; the limit protects upstreams, it is not
+may so get up to N x limit during an outage; the limit protects upstreams, it is not
 access control.
 """
 

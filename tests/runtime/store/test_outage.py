@@ -70,7 +70,7 @@ class FakeClock:
         return self.now
 
 
-async def test_a_verified_token_outlives_its_cache_entry_while_the_database_is_down_but_only_so_long(
+async def test_a_verified_token_outlives_its_cache_entry_during_an_outage_but_only_so_long(
     private_pg_server: EmbeddedPostgres, embedding_dim: int
 ) -> None:
     """Past the fresh window the cached verdict is served (no wait); past the stale
