@@ -132,7 +132,7 @@ class RateLimiter:
             if self._should_refill(lease):
                 lease.refill = asyncio.create_task(self._refill(client, lease), name="rate-refill")
             return RateDecision(True, remaining=lease.remaining + lease.permits)
-        if self._down_until is not None and now < self._down_until:
+        if self._down_until is not None:  # known down: only the background probe asks
             return self._degraded(client, now)
         want = 1 if lease is None else self._lease_size(lease.remaining)
         try:
@@ -235,16 +235,21 @@ class RateLimiter:
         return RateDecision(True, remaining=self.limit - count - 1, degraded=True)
 
     async def _look_for_database(self, client: str) -> None:
-        """One background take per retry interval until the database answers (a task)."""
-        if self._down_until is not None:
+        """One take per retry interval until the database answers (a background task)."""
+        while self._down_until is not None:
             await asyncio.sleep(max(0.0, self._down_until - self._clock()))
-        try:
-            await self._take(client, 1, self._clock())
-        except DatabaseUnavailable as exc:
-            self._went_down(exc, self._clock())
-        else:
+            try:
+                await self._take(client, 1, self._clock())
+            except DatabaseUnavailable as exc:
+                self._went_down(exc, self._clock())
+                continue
             self._local.clear()
             log.warning("rate limits enforced again: the database answers")
+
+    @property
+    def database_down(self) -> bool:
+        """True while requests are decided from the local budget (see the module doc)."""
+        return self._down_until is not None
 
     def _went_down(self, exc: DatabaseUnavailable, now: float) -> None:
         self._down_until = now + self._retry_interval

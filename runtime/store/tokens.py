@@ -290,7 +290,7 @@ class TokenStore:
                 return entry.principal
             if age >= self._stale_ttl:
                 del self._cache[digest]
-            elif self._down_until is not None and now < self._down_until:
+            elif self._down_until is not None:  # known down: only the background check asks
                 return self._stale(entry, digest)
             else:
                 try:
@@ -327,18 +327,24 @@ class TokenStore:
         return entry.principal
 
     async def _look_for_database(self, digest: bytes) -> None:
-        """Re-check one stale token once the retry interval is over (background task)."""
-        if self._down_until is not None:
+        """Re-check one stale token every retry interval until the database answers (a task)."""
+        while self._down_until is not None:
             await asyncio.sleep(max(0.0, self._down_until - self._clock()))
-        try:
-            principal = await self._checked(digest, self._db_wait)
-        except DatabaseUnavailable as exc:
-            self._went_down(exc)
-        except TokenError:
-            pass  # dropped from the cache: its next use asks the database and is refused
-        else:
-            self._remember(digest, principal)
-            log.info("token store: the database answers again")
+            try:
+                principal = await self._checked(digest, self._db_wait)
+            except DatabaseUnavailable as exc:
+                self._went_down(exc)
+                continue
+            except TokenError:
+                self._down_until = None  # it answered: the token is gone from the cache
+            else:
+                self._remember(digest, principal)
+            log.warning("token store: the database answers again")
+
+    @property
+    def database_down(self) -> bool:
+        """True while the last check found no database (cached tokens are served stale)."""
+        return self._down_until is not None
 
     def _went_down(self, exc: DatabaseUnavailable) -> None:
         if self._down_until is None:

@@ -7,6 +7,7 @@ import pytest
 
 from runtime.db import Database, DatabaseUnavailable, EmbeddedPostgres
 from runtime.store import RateLimiter, TokenRevoked, TokenStore
+from tests.waiting import eventually
 
 
 async def test_cached_tokens_keep_working_and_uncached_ones_get_a_typed_error(
@@ -98,7 +99,9 @@ async def test_a_verified_token_outlives_its_cache_entry_during_an_outage_but_on
             await store.verify(kept.token)
 
         private_pg_server.start()
-        clock.now += 1  # past the retry interval: the next use checks again
+        assert (await store.verify(kept.token)).name == "kept"  # stale, and looks for the DB
+        await eventually(lambda: not store.database_down, what="the database found again")
+        clock.now += 1
         assert (await store.verify(kept.token)).name == "kept"
         with pytest.raises(TokenRevoked):
             await store.verify(revoked.token)
@@ -112,7 +115,7 @@ async def test_during_an_outage_the_limiter_keeps_a_local_budget_without_asking_
 ) -> None:
     db = await Database.open(private_pg_server.url(), embedding_dim=embedding_dim)
     clock = FakeClock()
-    limiter = RateLimiter(db, limit=5, window=60, db_wait=0.5, retry_interval=30, clock=clock)
+    limiter = RateLimiter(db, limit=5, window=60, db_wait=0.5, retry_interval=2, clock=clock)
     try:
         assert (await limiter.hit("c")).allowed
         private_pg_server.stop()
@@ -125,9 +128,9 @@ async def test_during_an_outage_the_limiter_keeps_a_local_budget_without_asking_
         assert limiter.db_calls == asked  # no request went to the database in between
 
         private_pg_server.start()
-        clock.now += 60  # next window, past the retry interval
-        await limiter.hit("c")
-        await limiter.aclose()
+        clock.now += 60  # the next window
+        assert (await limiter.hit("c")).degraded  # still local until the probe finds the DB
+        await eventually(lambda: not limiter.database_down, what="the database found again")
         decision = await limiter.hit("c")
         assert decision.allowed and not decision.degraded
     finally:
