@@ -134,11 +134,13 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def connection(
-        self, wait: float | None = None
+        self, wait: float | None = None, *, autocommit: bool = False
     ) -> AsyncIterator[AsyncConnection[TupleRow]]:
         """A pooled connection; the block is one transaction, committed when it ends.
 
         ``wait`` bounds the wait for a free connection (default: the pool's timeout).
+        ``autocommit``: each statement commits on its own, for hot paths whose statements
+        are atomic anyway (one round trip instead of three: no ``BEGIN``/``COMMIT``).
 
         Raises:
             DatabaseUnavailable: no connection within ``wait``, or the server dropped it
@@ -148,7 +150,15 @@ class Database:
         try:
             async with self.pool.connection(timeout=wait) as conn:
                 held = conn
-                yield conn
+                if not autocommit:
+                    yield conn
+                else:
+                    await conn.set_autocommit(True)  # idle: no round trip
+                    try:
+                        yield conn
+                    finally:
+                        if not (conn.broken or conn.closed):
+                            await conn.set_autocommit(False)
         except DatabaseUnavailable:
             self._lost()
             raise

@@ -206,8 +206,8 @@ class AuditWriter:
         """Insert one batch. If the database refuses it as data, the records are retried one
         by one and only those it still refuses are set aside in the rejects file."""
         try:
-            async with self._db.pool.connection(timeout=self._connect_timeout) as conn:
-                await conn.execute(_INSERT, _columns(batch))
+            async with self._db.connection(wait=self._connect_timeout, autocommit=True) as conn:
+                await conn.execute(_INSERT, _columns(batch))  # one statement, one round trip
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error as exc:

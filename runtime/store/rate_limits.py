@@ -205,8 +205,8 @@ class RateLimiter:
             DatabaseUnavailable: no connection within ``db_wait``, or it broke.
         """
         self.db_calls += 1
-        async with self._db.connection(wait=self._db_wait) as conn:
-            cur = await conn.execute(
+        async with self._db.connection(wait=self._db_wait, autocommit=True) as conn:
+            cur = await conn.execute(  # the function is atomic: no transaction around it
                 "SELECT granted, retry_after, remaining, window_left "
                 "FROM mcpfleet_rate_limit_take(%s, %s, %s, %s)",
                 (client, self.limit, self.window, want),
