@@ -352,7 +352,7 @@ def report(rows: list[Row], args: argparse.Namespace, header: str) -> str:
 
 
 START, END = "<!-- bench:gateway:start -->", "<!-- bench:gateway:end -->"
-COMMAND = ".venv/bin/python bench/gateway.py --write"
+COMMAND = " ".join([".venv/bin/python bench/gateway.py", *sys.argv[1:]])
 
 
 def write_docs(text: str) -> None:

@@ -273,7 +273,7 @@ def main() -> None:
         figures = runner(run(args, root))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    command = ".venv/bin/python bench/outage.py --write"
+    command = " ".join([".venv/bin/python bench/outage.py", *sys.argv[1:]])
     text = report(figures, command)
     print(text)
     if args.write:
