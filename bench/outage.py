@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import uvicorn
@@ -34,7 +36,6 @@ import uvicorn
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.gateway import free_port, mcp_client, stop, wait_port  # noqa: E402
 from runtime.db import Database, EmbeddedPostgres  # noqa: E402
 from runtime.db.migrate import migrate  # noqa: E402
 from runtime.gateway import GatewayConfig, create_app  # noqa: E402
@@ -43,6 +44,25 @@ from runtime.settings import Settings  # noqa: E402
 from runtime.store import TokenStore  # noqa: E402
 
 UPSTREAM = REPO / "tests" / "fixtures" / "servers" / "slow.py"
+
+
+def _gateway_bench() -> ModuleType:
+    """``bench/gateway.py``'s process helpers (bench/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_gateway", REPO / "bench" / "gateway.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _gateway_bench()
+free_port, mcp_client, stop, wait_port = (
+    _helpers.free_port,
+    _helpers.mcp_client,
+    _helpers.stop,
+    _helpers.wait_port,
+)
 DOC = REPO / "docs" / "benchmarks" / "outage.md"
 Call = Callable[[], Awaitable[None]]
 PHASES = ("before", "outage", "after")
