@@ -152,8 +152,10 @@ def serve_gateway(upstream: str, database_url: str, data_dir: str, port: int) ->
         PoolSettings(health_interval=60),
         requests_per_minute=10_000_000,
     )
+    # Keep-alive past the slowest warm-up: with uvicorn's 5 s default a loaded machine
+    # closes idle client connections mid-run and httpx reports ReadError.
     uvicorn.run(create_app(settings, config), host="127.0.0.1", port=port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, timeout_keep_alive=120)
 
 
 async def make_token(database_url: str) -> str:
