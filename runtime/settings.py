@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     token_cache_ttl: float = Field(
         default=5.0, ge=0, description="Seconds a verified token is trusted without the DB."
     )
+    token_stale_ttl: float = Field(
+        default=300.0,
+        ge=0,
+        description="While the DB is unreachable, seconds a verified token keeps working "
+        "after its last check (never past its expiry).",
+    )
     audit_arguments: bool = Field(
         default=False, description="Store tool-call argument values in the audit log."
     )

@@ -3,12 +3,22 @@
 pgvector's types are looked up once when the pool opens and registered on each new
 connection from that cached answer, so a connection costs no extra round trips (the
 adapter's own ``register_vector_async`` runs four queries per connection).
+
+Outages: psycopg_pool retries a lost connection with exponential back-off (1, 2, 4, 8 s…),
+which alone kept the gateway on a dead pool for ~8 s after PostgreSQL came back. Here a
+lost slot is given up after ``reconnect_timeout`` (2 s) and re-made on the next demand
+instead; a connection that sat idle for more than a second is tested before it is handed
+out (busy ones are not: no extra round trip under load), and the first failure of an
+outage has the pool test all its idle connections (``check()``), so a stale connection
+from before a restart is not handed out once the server answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any
@@ -28,6 +38,7 @@ from runtime.db.migrate import migrate
 
 __all__ = ["Database", "Embedding", "safe_url"]
 
+IDLE_CHECK = 1.0  # seconds idle after which a pooled connection is tested before use
 Embedding = Sequence[float] | np.ndarray[Any, np.dtype[Any]] | Vector
 
 
@@ -37,6 +48,8 @@ class Database:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[TupleRow]], *, embedding_dim: int):
         self.pool = pool
         self.embedding_dim = embedding_dim
+        self.outages = 0  # times a connection was found lost or none came (for tests, metrics)
+        self._checking: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"Database(pool={self.pool.name!r}, embedding_dim={self.embedding_dim})"
@@ -51,12 +64,15 @@ class Database:
         min_size: int = 1,
         max_size: int = 10,
         wait_timeout: float = 10.0,
+        reconnect_timeout: float = 2.0,
         name: str = "mcpfleet",
     ) -> Database:
         """Migrate (unless told not to), then open a pool whose connections know pgvector.
 
         ``wait_timeout`` bounds how long a caller waits for a connection (e.g. while the
-        database is down) before ``psycopg_pool.PoolTimeout``.
+        database is down) before ``psycopg_pool.PoolTimeout``; ``reconnect_timeout`` how
+        long the pool keeps re-trying a lost connection in the background before it
+        leaves the slot to be re-made on demand (see the module docstring).
 
         Raises:
             MigrationError, EmbeddingDimensionError: see :func:`runtime.db.migrate.migrate`.
@@ -69,15 +85,29 @@ class Database:
         if info is None:
             raise EmbeddingDimensionError("the vector extension is missing: run the migrations")
 
+        returned: weakref.WeakKeyDictionary[AsyncConnection[TupleRow], float]
+        returned = weakref.WeakKeyDictionary()
+
         async def configure(conn: AsyncConnection[TupleRow]) -> None:
             register_vector_info(conn, info)
+            returned[conn] = time.monotonic()
+
+        async def reset(conn: AsyncConnection[TupleRow]) -> None:
+            returned[conn] = time.monotonic()
+
+        async def check(conn: AsyncConnection[TupleRow]) -> None:
+            if time.monotonic() - returned.get(conn, 0.0) > IDLE_CHECK:
+                await AsyncConnectionPool.check_connection(conn)
 
         pool: AsyncConnectionPool[AsyncConnection[TupleRow]] = AsyncConnectionPool(
             url,
             min_size=min_size,
             max_size=max_size,
             timeout=wait_timeout,
+            reconnect_timeout=reconnect_timeout,
             configure=configure,
+            reset=reset,
+            check=check,
             name=name,
             open=False,
         )
@@ -85,6 +115,10 @@ class Database:
         return cls(pool, embedding_dim=embedding_dim)
 
     async def close(self) -> None:
+        if self._checking is not None:
+            self._checking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checking
         await self.pool.close()
 
     async def __aenter__(self) -> Database:
@@ -100,25 +134,52 @@ class Database:
 
     @contextlib.asynccontextmanager
     async def connection(
-        self, wait: float | None = None
+        self, wait: float | None = None, *, autocommit: bool = False
     ) -> AsyncIterator[AsyncConnection[TupleRow]]:
         """A pooled connection; the block is one transaction, committed when it ends.
 
         ``wait`` bounds the wait for a free connection (default: the pool's timeout).
+        ``autocommit``: each statement commits on its own, for hot paths whose statements
+        are atomic anyway (one round trip instead of three: no ``BEGIN``/``COMMIT``).
 
         Raises:
-            DatabaseUnavailable: no connection within ``wait``, or the server dropped it.
+            DatabaseUnavailable: no connection within ``wait``, or the server dropped it
+                (also when that shows only at commit).
         """
+        held: AsyncConnection[TupleRow] | None = None
         try:
             async with self.pool.connection(timeout=wait) as conn:
-                try:
+                held = conn
+                if not autocommit:
                     yield conn
-                except psycopg.OperationalError as exc:
-                    if conn.broken or conn.closed:
-                        raise DatabaseUnavailable(f"lost the database connection: {exc}") from exc
-                    raise
+                else:
+                    await conn.set_autocommit(True)  # idle: no round trip
+                    try:
+                        yield conn
+                    finally:
+                        if not (conn.broken or conn.closed):
+                            await conn.set_autocommit(False)
+        except DatabaseUnavailable:
+            self._lost()
+            raise
         except (PoolTimeout, PoolClosed) as exc:
+            self._lost()
             raise DatabaseUnavailable(f"no database connection available: {exc}") from exc
+        except psycopg.OperationalError as exc:
+            if held is None or not (held.broken or held.closed):
+                raise
+            self._lost()
+            raise DatabaseUnavailable(f"lost the database connection: {exc}") from exc
+
+    def _lost(self) -> None:
+        """An outage began (or goes on): have the pool weed out its dead idle connections."""
+        self.outages += 1
+        if self._checking is None or self._checking.done():
+            self._checking = asyncio.create_task(self._check_pool(), name="db-pool-check")
+
+    async def _check_pool(self) -> None:
+        with contextlib.suppress(psycopg.Error, PoolClosed):
+            await self.pool.check()
 
     async def ping(self, wait: float = 1.0) -> bool:
         """True if the database answers a trivial query within about ``wait`` seconds."""

@@ -5,11 +5,13 @@
 * ``/mcp`` — streamable-HTTP MCP (the official SDK's server, stateless, so replicas need
   no sticky sessions), for 2025-11-25 and 2026-07-28 clients alike. ``tools/list`` is
   every healthy upstream's tools named ``<server>__<tool>``; calls are forwarded. A
-  2026-07-28 ``tools/call`` bound for a 2026-07-28 HTTP upstream takes a fast path
-  (:mod:`runtime.gateway.fastpath`) that relays the JSON-RPC body by its routing headers,
-  with the same security, retries, audit and metrics; everything else goes through the SDK.
-* ``POST /api/v1/mcp/{server}/tools/{tool}``, ``GET /api/v1/servers``,
-  ``GET /api/v1/health``, ``/metrics`` and the RFC 9728 metadata document.
+  ``tools/call`` (2026-07-28, 2025-11-25 or 2025-06-18) bound for a 2026-07-28 HTTP
+  upstream takes a fast path (:mod:`runtime.gateway.fastpath`, relaying through
+  :mod:`runtime.gateway.relay`) with the same security, retries, audit and metrics;
+  everything else goes through the SDK.
+* ``POST /api/v1/mcp/{server}/tools/{tool}`` (relayed the same way where it can be),
+  ``GET /api/v1/servers``, ``GET /api/v1/health``, ``/metrics`` and the RFC 9728
+  metadata document.
 
 Upstreams (:mod:`runtime.gateway.upstream`) are pooled sessions over streamable HTTP,
 SSE or stdio, balanced least-in-flight, health-checked, behind per-endpoint circuit

@@ -168,13 +168,18 @@ class _Resources:
         app.state.mcp = manager
         app.state.fastpath = fastpath
         app.state.public_url = config.public_url
+        tokens = limiter = None
+        if config.auth:
+            tokens = TokenStore(
+                db, cache_ttl=settings.token_cache_ttl, stale_ttl=settings.token_stale_ttl
+            )
+            stack.push_async_callback(tokens.aclose)
+        if config.requests_per_minute is not None:
+            limiter = RateLimiter(db, limit=config.requests_per_minute, window=60.0)
+            stack.push_async_callback(limiter.aclose)
         app.state.guard = Guard(
-            verifier=TokenStore(db, cache_ttl=settings.token_cache_ttl) if config.auth else None,
-            limiter=(
-                RateLimiter(db, limit=config.requests_per_minute, window=60.0)
-                if config.requests_per_minute is not None
-                else None
-            ),
+            verifier=tokens,
+            limiter=limiter,
             allowlist=IpAllowlist(config.ip_allowlist),
             public_url=config.public_url,
         )

@@ -12,9 +12,10 @@ from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.federation import principal_of
 from runtime.gateway.metrics import GatewayMetrics
+from runtime.gateway.relay import Relay
 from runtime.gateway.upstream.pool import UpstreamPool
 
-__all__ = ["get_calls", "get_metrics", "get_pool", "get_principal"]
+__all__ = ["get_calls", "get_metrics", "get_pool", "get_principal", "get_relay"]
 
 
 def get_principal(request: Request) -> Principal:
@@ -35,3 +36,9 @@ def get_pool(request: Request) -> UpstreamPool:
 def get_metrics(request: Request) -> GatewayMetrics:
     metrics: GatewayMetrics = request.app.state.metrics
     return metrics
+
+
+def get_relay(request: Request) -> Relay | None:
+    """The JSON relay of the fast paths (``None`` turns them off, as tests do)."""
+    fastpath = getattr(request.app.state, "fastpath", None)
+    return None if fastpath is None else fastpath.relay

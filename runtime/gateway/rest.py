@@ -2,7 +2,10 @@
 
 Every route declares the error statuses it can really answer with (the OpenAPI test
 holds the app to that). Security is applied by the middleware, not here, except for the
-per-server scope of a tool call, which only the route knows.
+per-server scope of a tool call, which only the route knows. A tool call to an upstream
+the fast path can reach is relayed as JSON (:class:`~runtime.gateway.relay.Relay`: same
+pool loop, retry rule, audit and metrics) and its answer written without re-validating
+it; any other goes through the SDK client. Both answer the same bytes (tests hold them).
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import mcp_types as types
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from pydantic import ValidationError
 
 from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
-from runtime.gateway.deps import get_calls, get_metrics, get_pool, get_principal
+from runtime.gateway.deps import get_calls, get_metrics, get_pool, get_principal, get_relay
 from runtime.gateway.errors import Forbidden
 from runtime.gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from runtime.gateway.naming import federated_name
+from runtime.gateway.relay import NOT_RELAYABLE, Relay, dumps
 from runtime.gateway.schemas import (
     EndpointInfo,
     ErrorResponse,
@@ -28,6 +34,7 @@ from runtime.gateway.schemas import (
     ToolInfo,
 )
 from runtime.gateway.security import METADATA_PATH, resource_metadata_url
+from runtime.gateway.upstream.endpoint import UpstreamRejected
 from runtime.gateway.upstream.pool import UpstreamPool
 from runtime.gateway.upstream.upstream import Upstream
 
@@ -69,23 +76,50 @@ async def call_tool(
     ),
     principal: Principal = Depends(get_principal),
     calls: ToolCalls = Depends(get_calls),
-) -> ToolCallResponse:
+    relay: Relay | None = Depends(get_relay),
+) -> ToolCallResponse | Response:
     """Forward a tool call; a tool-level failure is a 200 with ``isError: true``."""
     if not principal.allows(server):
         raise Forbidden(f"token {principal.name!r} may not use server {server!r}", server=server)
     started = time.perf_counter()
+    upstream = relay.relayable(server, tool) if relay is not None else None
+    if relay is not None and upstream is not None:
+        params = {"name": tool, "arguments": arguments or {}}
+        reply = await relay.call(upstream, tool, params, client=principal.name, shape=_as_result)
+        return Response(
+            dumps(_response(server, tool, reply.result, started)), media_type="application/json"
+        )
     result = await calls.call(server, tool, arguments or {}, client=principal.name)
-    return ToolCallResponse(
-        server=server,
-        tool=tool,
-        content=[
+    return ToolCallResponse.model_validate(_response(server, tool, result, started))
+
+
+def _as_result(raw: dict[str, Any]) -> types.CallToolResult:
+    """The upstream's result as the SDK client reads it, so both paths answer alike.
+
+    Raises:
+        UpstreamRejected: not a valid result.
+    """
+    try:
+        return types.CallToolResult.model_validate(raw, by_name=False)
+    except ValidationError as exc:
+        raise UpstreamRejected(NOT_RELAYABLE) from exc
+
+
+def _response(
+    server: str, tool: str, result: types.CallToolResult, started: float
+) -> dict[str, Any]:
+    """The REST body (camelCase, as :class:`ToolCallResponse` writes it)."""
+    return {
+        "server": server,
+        "tool": tool,
+        "content": [
             block.model_dump(mode="json", by_alias=True, exclude_none=True)
             for block in result.content
         ],
-        structured_content=result.structured_content,
-        is_error=result.is_error,
-        latency_ms=round((time.perf_counter() - started) * 1000, 3),
-    )
+        "structuredContent": result.structured_content,
+        "isError": result.is_error,
+        "latencyMs": round((time.perf_counter() - started) * 1000, 3),
+    }
 
 
 @router.get(

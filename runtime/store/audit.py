@@ -1,18 +1,22 @@
-"""The audit log writer: ``record()`` costs a tool call nothing, and no record is lost.
+"""The audit log writer: ``record()`` costs a tool call next to nothing, and no record is lost.
 
-``record()`` appends to an in-memory queue and returns; a background task inserts batches
-(one ``INSERT … SELECT unnest(…)`` per batch). When the database is unreachable the
-queue keeps the records and the task retries with back-off; when the queue is full, or at
-shutdown with the database still down, records go to a JSONL spill file in the data
-directory, replayed once the database takes writes again (or on the next start). Record
-ids are made here, so a replay that is interrupted and repeated inserts nothing twice.
+``record()`` appends the record to this process's journal file (one ``write``, see
+:mod:`runtime.store.audit_journal`) and to an in-memory queue, and returns; a background
+task inserts batches (one multi-row ``INSERT … SELECT unnest(…)`` per batch, in
+autocommit: one round trip), lingering briefly after a quiet spell so sequential calls
+share a batch. The journal is what makes batching safe: a process that crashes leaves
+its records on disk, and the next writer in that data directory replays them. When the
+database is unreachable the queue keeps the records and the task retries with back-off;
+when the queue is full, or at shutdown with the database still down, the journal is
+handed over as a spill file and memory is freed; spill files are replayed once the
+database takes writes again (or on the next start). Record ids are made here, so a
+replay that is interrupted and repeated inserts nothing twice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -24,20 +28,31 @@ from typing import Any
 import psycopg
 
 from runtime.db import Database
-from runtime.store.audit_records import AuditRecord, SpillFile, redact_arguments
+from runtime.store.audit_journal import Journal
+from runtime.store.audit_records import COLUMNS, AuditRecord, SpillFile, redact_arguments
 
 __all__ = ["AuditWriter"]
 
 log = logging.getLogger(__name__)
 
-_INSERT = """
-INSERT INTO audit_log (id, at, client, server, tool, status, latency_ms, arguments, error)
-SELECT id, at, client, server, tool, status, latency_ms, arguments::jsonb, error
-  FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
-              %s::float8[], %s::text[], %s::text[])
-       AS r(id, at, client, server, tool, status, latency_ms, arguments, error)
-ON CONFLICT (id) DO NOTHING
-"""
+
+def _insert_sql() -> str:
+    """The batch insert, derived from :data:`COLUMNS` (one array parameter per column)."""
+    names = ", ".join(f.name for f in COLUMNS)
+    arrays = ", ".join(
+        f"%s::{'text' if f.metadata['sql'] == 'jsonb' else f.metadata['sql']}[]" for f in COLUMNS
+    )
+    picks = ", ".join(
+        f"{f.name}::jsonb" if f.metadata["sql"] == "jsonb" else f.name for f in COLUMNS
+    )
+    return (
+        f"INSERT INTO audit_log ({names}) SELECT {picks} FROM unnest({arrays}) AS r({names}) "
+        "ON CONFLICT (id) DO NOTHING"
+    )
+
+
+_INSERT = _insert_sql()
+Queued = tuple[AuditRecord, int]  # a record and the journal generation it was written to
 
 
 class AuditWriter:
@@ -52,11 +67,11 @@ class AuditWriter:
         max_queue: int = 10_000,
         batch_size: int = 500,
         connect_timeout: float = 2.0,
-        retry_max: float = 5.0,
-        linger: float = 0.01,
+        retry_max: float = 1.0,
+        linger: float = 0.05,
     ) -> None:
         self._db = db
-        self._linger = linger  # gather sequential calls into one insert, at a 10 ms cost
+        self._linger = linger  # sequential calls share an insert (the journal keeps them safe)
         self._spill = SpillFile(spill_dir)
         self._rejects = SpillFile(spill_dir, "audit-rejected.jsonl")
         self._keep_values = keep_argument_values
@@ -64,8 +79,9 @@ class AuditWriter:
         self._batch_size = batch_size
         self._connect_timeout = connect_timeout
         self._retry_max = retry_max
-        self._queue: deque[AuditRecord] = deque()
-        self._inflight: list[AuditRecord] = []  # the batch being inserted right now
+        self._journal = Journal(spill_dir, self._spill.path.name)
+        self._queue: deque[Queued] = deque()
+        self._inflight: list[Queued] = []  # the batch being inserted right now
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
@@ -85,8 +101,12 @@ class AuditWriter:
         return self._spill.path
 
     async def start(self) -> None:
-        """Start the background writer; it first replays any spill file left behind."""
+        """Start the background writer; it first replays any spill file left behind
+        (and the journals of processes that died with records in them)."""
         if self._task is None:
+            adopted = self._journal.adopt_orphans()
+            if adopted:
+                log.warning("audit log: replaying %d journal(s) a crashed process left", adopted)
             self._task = asyncio.create_task(self._run(), name="audit-writer")
             self._drained.clear()  # flush() also waits for the replay
             self._wake.set()
@@ -94,38 +114,38 @@ class AuditWriter:
     def record(
         self,
         *,
-        client: str,
-        server: str,
-        tool: str,
-        status: str,
-        latency_ms: float,
         arguments: Mapping[str, Any] | None = None,
-        error: str | None = None,
         at: datetime | None = None,
+        **columns: Any,
     ) -> None:
-        """Queue one tool call's record; never blocks, never raises for a full queue."""
+        """Queue one tool call's record; never blocks, never raises for a full queue.
+
+        ``columns`` are the other fields of :class:`AuditRecord` (client, server, tool,
+        status, latency_ms, error, …); text is cleaned of NUL characters.
+
+        Raises:
+            TypeError: a column :class:`AuditRecord` does not have (a programming error).
+        """
         fields: dict[str, Any] = {
-            "client": _clean(client),
-            "server": _clean(server),
-            "tool": _clean(tool),
-            "status": _clean(status),
-            "latency_ms": float(latency_ms),
-            "arguments": _clean_tree(redact_arguments(arguments, keep_values=self._keep_values)),
-            "error": None if error is None else _clean(error),
+            name: _clean(value) if isinstance(value, str) else value
+            for name, value in columns.items()
         }
+        fields["arguments"] = _clean_tree(
+            redact_arguments(arguments, keep_values=self._keep_values)
+        )
         if at is not None:
             fields["at"] = at
         entry = AuditRecord(**fields)
         if self._closed:
             self._spill_now([entry])
             return
+        generation = self._journal.append(entry)
         if len(self._queue) >= self._max_queue:
-            # Full (the database is down or slow): move the whole queue to disk in one write
-            # rather than one fsync per record, and start filling memory again.
-            self._spill_now([*self._queue, entry])
-            self._queue.clear()
+            # Full (the database is down or slow): everything since the last successful
+            # insert is already in the journal; hand it over for replay and free memory.
+            self._hand_over()
             return
-        self._queue.append(entry)
+        self._queue.append((entry, generation))
         self._drained.clear()
         self._wake.set()
 
@@ -151,8 +171,11 @@ class AuditWriter:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
-        # A batch cut off mid-insert may have landed too; its ids make the replay skip it.
-        self._spill_now([*self._inflight, *self._queue])
+        # What is not known to be written (a batch cut off mid-insert may have landed too;
+        # its ids make the replay skip it) is in the journal: hand it over for replay.
+        if self._journal.pending:
+            self._hand_over()
+        self._journal.close()
         self._inflight = []
         self._queue.clear()
         self._drained.set()
@@ -175,14 +198,18 @@ class AuditWriter:
                     count = min(self._batch_size, len(self._queue))
                     batch = self._inflight = [self._queue.popleft() for _ in range(count)]
                     try:
-                        await self._write(batch)
+                        await self._write([record for record, _ in batch])
                     except Exception:
-                        self._queue.extendleft(reversed(batch))
+                        # put back what was not handed over meanwhile (that is on disk)
+                        current = self._journal.generation
+                        self._queue.extendleft(reversed([q for q in batch if q[1] == current]))
                         self._inflight = []
                         raise
-                    # (if cancelled mid-insert, _inflight stays for aclose to spill)
+                    # (if cancelled mid-insert, _inflight stays: the journal still has it)
                     self._inflight = []
                     self.written += len(batch)
+                    for generation in {g for _, g in batch}:
+                        self._journal.written(generation, sum(g == generation for _, g in batch))
                 delay = 0.1
                 self._drained.set()
             except Exception as exc:  # the task's top level: it must outlive any failure
@@ -206,8 +233,8 @@ class AuditWriter:
         """Insert one batch. If the database refuses it as data, the records are retried one
         by one and only those it still refuses are set aside in the rejects file."""
         try:
-            async with self._db.pool.connection(timeout=self._connect_timeout) as conn:
-                await conn.execute(_INSERT, _columns(batch))
+            async with self._db.connection(wait=self._connect_timeout, autocommit=True) as conn:
+                await conn.execute(_INSERT, _columns(batch))  # one statement, one round trip
         except (psycopg.OperationalError, psycopg.InterfaceError):
             raise
         except psycopg.Error as exc:
@@ -246,6 +273,16 @@ class AuditWriter:
 
     # ------------------------------------------------------------------ spilling
 
+    def _hand_over(self) -> None:
+        """Move the journal (everything not yet written) to a spill file; clear memory."""
+        count = self._journal.pending
+        path = self._journal.hand_over()
+        self._queue.clear()
+        self.spilled += count
+        self._replay_due = True
+        self._wake.set()
+        log.warning("audit log: %d records handed over to %s for replay", count, path)
+
     def _spill_now(self, records: list[AuditRecord]) -> None:
         if not records:
             return
@@ -262,17 +299,8 @@ class AuditWriter:
 
 
 def _columns(batch: list[AuditRecord]) -> tuple[list[Any], ...]:
-    return (
-        [r.id for r in batch],
-        [r.at for r in batch],
-        [r.client for r in batch],
-        [r.server for r in batch],
-        [r.tool for r in batch],
-        [r.status for r in batch],
-        [r.latency_ms for r in batch],
-        [json.dumps(r.arguments, separators=(",", ":"), default=str) for r in batch],
-        [r.error for r in batch],
-    )
+    """One list per column (the insert's arrays), in :data:`COLUMNS` order."""
+    return tuple(list(column) for column in zip(*(r.values() for r in batch), strict=True))
 
 
 def _clean(text: str) -> str:

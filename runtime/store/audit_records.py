@@ -11,12 +11,12 @@ import os
 import re
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import Field, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REDACTED", "AuditRecord", "SpillFile", "redact_arguments"]
+__all__ = ["COLUMNS", "REDACTED", "AuditRecord", "SpillFile", "redact_arguments"]
 
 REDACTED = "[redacted]"
 _SENSITIVE_KEY = re.compile(r"pass|secret|token|key|auth|credential|cookie|session", re.I)
@@ -25,46 +25,73 @@ _MAX_STRING = 1024
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One tool call as the audit log keeps it (arguments already redacted)."""
+    """One tool call as the audit log keeps it (arguments already redacted).
 
-    client: str
-    server: str
-    tool: str
-    status: str
-    latency_ms: float
-    arguments: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    The one place that lists the columns: the writer's insert, the spill files and their
+    replay are all derived from these fields (a new column is a migration plus a field
+    here, with a default so older spill files still replay).
+    """
+
+    client: str = field(metadata={"sql": "text"})
+    server: str = field(metadata={"sql": "text"})
+    tool: str = field(metadata={"sql": "text"})
+    status: str = field(metadata={"sql": "text"})
+    latency_ms: float = field(metadata={"sql": "float8"})
+    arguments: dict[str, Any] = field(default_factory=dict, metadata={"sql": "jsonb"})
+    error: str | None = field(default=None, metadata={"sql": "text"})
+    at: datetime = field(default_factory=lambda: datetime.now(UTC), metadata={"sql": "timestamptz"})
+    id: uuid.UUID = field(default_factory=uuid.uuid4, metadata={"sql": "uuid"})
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "latency_ms", float(self.latency_ms))
 
     def to_json(self) -> str:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in COLUMNS}
         data["at"] = self.at.isoformat()
         data["id"] = str(self.id)
         return json.dumps(data, separators=(",", ":"), default=str)
 
     @classmethod
     def from_json(cls, line: str) -> AuditRecord:
-        """Parse one spill-file line.
+        """Parse one spill-file line (a column it lacks takes the field's default).
 
         Raises:
             ValueError: the line is not a record this module wrote.
         """
         data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError("not an audit record: not an object")
         try:
-            return cls(
-                client=str(data["client"]),
-                server=str(data["server"]),
-                tool=str(data["tool"]),
-                status=str(data["status"]),
-                latency_ms=float(data["latency_ms"]),
-                arguments=dict(data["arguments"]),
-                error=None if data["error"] is None else str(data["error"]),
-                at=datetime.fromisoformat(data["at"]),
-                id=uuid.UUID(data["id"]),
-            )
-        except (KeyError, TypeError) as exc:
+            values = {
+                f.name: _PARSE.get(f.name, _text)(data[f.name]) for f in COLUMNS if f.name in data
+            }
+            return cls(**values)
+        except (TypeError, KeyError) as exc:
             raise ValueError(f"not an audit record: {exc}") from exc
+
+    def values(self) -> tuple[Any, ...]:
+        """The record's column values in :data:`COLUMNS` order, as the database takes them."""
+        return tuple(
+            json.dumps(getattr(self, f.name), separators=(",", ":"), default=str)
+            if f.metadata["sql"] == "jsonb"
+            else getattr(self, f.name)
+            for f in COLUMNS
+        )
+
+
+COLUMNS: tuple[Field[Any], ...] = fields(AuditRecord)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+_PARSE: dict[str, Any] = {
+    "latency_ms": float,
+    "arguments": dict,
+    "at": datetime.fromisoformat,
+    "id": uuid.UUID,
+}
 
 
 def redact_arguments(arguments: Mapping[str, Any] | None, *, keep_values: bool) -> dict[str, Any]:

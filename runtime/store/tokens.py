@@ -5,11 +5,21 @@ SHA-256 the right hash (no salt or slow KDF needed: nothing to brute-force). Ver
 tokens are cached in-process for ``cache_ttl`` seconds, so a gateway checks a busy client's
 token against memory, and a revocation made by any replica takes effect everywhere within
 that window (immediately in the replica that revoked). Expiry is checked on every call.
+
+While the database cannot be reached, a token verified before keeps working for up to
+``stale_ttl`` seconds after its last successful check (never past its own expiry): the
+request is served from the cache at once and one background check per
+``retry_interval`` looks for the database. Once it answers, stale entries are checked
+again before use, so revocations made meanwhile apply. A token never verified by this
+process still needs the database (the caller answers 503).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import logging
 import re
 import secrets
 import time
@@ -22,7 +32,7 @@ from typing import ClassVar
 from psycopg import errors as pg_errors
 from psycopg.rows import class_row
 
-from runtime.db import Database
+from runtime.db import Database, DatabaseUnavailable
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -45,6 +55,7 @@ _TOKEN_SHAPE = re.compile(r"^mcpf_[A-Za-z0-9_-]{43}$")
 _NAME_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _SCOPE_SHAPE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DISPLAY_CHARS = 12
+log = logging.getLogger(__name__)
 
 
 class TokenError(Exception):
@@ -121,6 +132,12 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+@dataclass
+class _Entry:
+    principal: Principal
+    checked_at: float  # local clock: when the database last confirmed the token
+
+
 class TokenStore:
     """Creates, verifies, lists and revokes API tokens in ``api_tokens``."""
 
@@ -129,18 +146,29 @@ class TokenStore:
         db: Database,
         *,
         cache_ttl: float = 5.0,
+        stale_ttl: float = 300.0,
         cache_size: int = 10_000,
         db_wait: float = 2.0,
+        recheck_wait: float = 0.5,
+        retry_interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``db_wait`` bounds how long a check of an uncached token waits for the database
-        (cached tokens never wait: they keep working while the database is down)."""
+        """``db_wait`` bounds how long a check of an uncached token waits for the database,
+        ``recheck_wait`` a re-check of a cached one (which falls back to the cache).
+        ``stale_ttl`` bounds how long a cached token outlives its last successful check
+        while the database is down (see the module docstring)."""
         self._db = db
         self._db_wait = db_wait
+        self._recheck_wait = min(recheck_wait, db_wait)
         self._ttl = cache_ttl
+        self._stale_ttl = max(stale_ttl, cache_ttl)
         self._size = cache_size
         self._clock = clock
-        self._cache: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
+        self._retry_interval = retry_interval
+        self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._down_until: float | None = None  # the database failed: no waiting until then
+        self._probe: asyncio.Task[None] | None = None
+        self.served_stale = 0
 
     async def create(
         self,
@@ -199,13 +227,18 @@ class TokenStore:
         if not _TOKEN_SHAPE.match(token):
             raise TokenInvalid("not an mcpfleet token")
         digest = hash_token(token)
-        cached = self._cached(digest)
-        if cached is None:
-            cached = await self._lookup(digest)
-            self._remember(digest, cached)
-        if cached.expired():
-            raise TokenExpired(f"token {cached.name!r} has expired")
-        return cached
+        principal = await self._principal(digest)
+        if principal.expired():
+            raise TokenExpired(f"token {principal.name!r} has expired")
+        return principal
+
+    async def aclose(self) -> None:
+        """Stop a background check still looking for the database."""
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+            self._probe = None
 
     async def revoke(self, name: str) -> TokenInfo:
         """Revoke the live token called ``name``.
@@ -223,7 +256,7 @@ class TokenStore:
             info = await cur.fetchone()
         if info is None:
             raise TokenNotFound(f"no live token named {name!r}")
-        for digest in [d for d, (p, _) in self._cache.items() if p.name == name]:
+        for digest in [d for d, e in self._cache.items() if e.principal.name == name]:
             del self._cache[digest]
         return info
 
@@ -241,27 +274,93 @@ class TokenStore:
 
     # ------------------------------------------------------------------ cache
 
-    def _cached(self, digest: bytes) -> Principal | None:
+    async def _principal(self, digest: bytes) -> Principal:
+        """From the cache while fresh; else the database, or the cache while it is down.
+
+        Raises:
+            TokenError: the database says the token is not (or no longer) good.
+            DatabaseUnavailable: not cached (or stale past ``stale_ttl``) and no database.
+        """
         entry = self._cache.get(digest)
-        if entry is None:
-            return None
-        principal, at = entry
-        if self._clock() - at >= self._ttl:
-            del self._cache[digest]
-            return None
-        self._cache.move_to_end(digest)
+        now = self._clock()
+        if entry is not None:
+            age = now - entry.checked_at
+            if age < self._ttl:
+                self._cache.move_to_end(digest)
+                return entry.principal
+            if age >= self._stale_ttl:
+                del self._cache[digest]
+            elif self._down_until is not None:  # known down: only the background check asks
+                return self._stale(entry, digest)
+            else:
+                try:
+                    principal = await self._checked(digest, self._recheck_wait)
+                except DatabaseUnavailable as exc:
+                    self._went_down(exc)
+                    return self._stale(entry, digest)
+                self._remember(digest, principal)
+                return principal
+        principal = await self._checked(digest, self._db_wait)
+        self._remember(digest, principal)
         return principal
+
+    async def _checked(self, digest: bytes, wait: float) -> Principal:
+        """One database check; a refusal drops the cached entry.
+
+        Raises:
+            TokenError, DatabaseUnavailable: as :meth:`_principal`.
+        """
+        try:
+            principal = await self._lookup(digest, wait)
+        except TokenError:
+            self._cache.pop(digest, None)
+            raise
+        self._down_until = None
+        return principal
+
+    def _stale(self, entry: _Entry, digest: bytes) -> Principal:
+        """Serve a cached verdict during an outage; one background check looks for the DB."""
+        self.served_stale += 1
+        self._cache.move_to_end(digest)
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._look_for_database(digest), name="token-recheck")
+        return entry.principal
+
+    async def _look_for_database(self, digest: bytes) -> None:
+        """Re-check one stale token every retry interval until the database answers (a task)."""
+        while self._down_until is not None:
+            await asyncio.sleep(max(0.0, self._down_until - self._clock()))
+            try:
+                principal = await self._checked(digest, self._db_wait)
+            except DatabaseUnavailable as exc:
+                self._went_down(exc)
+                continue
+            except TokenError:
+                self._down_until = None  # it answered: the token is gone from the cache
+            else:
+                self._remember(digest, principal)
+            log.warning("token store: the database answers again")
+
+    @property
+    def database_down(self) -> bool:
+        """True while the last check found no database (cached tokens are served stale)."""
+        return self._down_until is not None
+
+    def _went_down(self, exc: DatabaseUnavailable) -> None:
+        if self._down_until is None:
+            log.warning("token store: database unreachable, serving cached tokens (%s)", exc)
+        self._down_until = self._clock() + self._retry_interval
 
     def _remember(self, digest: bytes, principal: Principal) -> None:
         if self._ttl <= 0:
             return
-        self._cache[digest] = (principal, self._clock())
+        self._cache[digest] = _Entry(principal, self._clock())
         self._cache.move_to_end(digest)
         while len(self._cache) > self._size:
             self._cache.popitem(last=False)
 
-    async def _lookup(self, digest: bytes) -> Principal:
-        async with self._db.connection(wait=self._db_wait) as conn:
+    async def _lookup(self, digest: bytes, wait: float) -> Principal:
+        async with self._db.connection(wait=wait) as conn:
             # last_used_at is informational: do not wait for a WAL flush to record it.
             await conn.execute("SET LOCAL synchronous_commit = off")
             cur = await conn.execute(

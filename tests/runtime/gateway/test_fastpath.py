@@ -1,15 +1,17 @@
-"""The ``tools/call`` fast path: same answers, audit, metrics and security as the SDK path.
+"""The ``tools/call`` fast paths: same bytes, audit, metrics and security as the SDK path.
 
 Upstreams are real ``slow`` SDK servers (2026-07-28, stateless streamable HTTP) in their
-own processes; clients are the official MCP client and raw httpx posts of the exact
-2026-07-28 wire format. The SDK path is the reference: a test turns the fast path off
-(``app.state.fastpath = None``) for the comparison call. To see what reaches the
-upstream, one endpoint sits behind a recording TCP relay inside the test.
+own processes; clients are the official MCP client at both revisions, raw httpx posts of
+the exact 2026-07-28 and 2025-11-25 / 2025-06-18 wire formats, and REST calls. The SDK
+path is the reference: a test turns the fast paths off (``app.state.fastpath = None``)
+for the comparison call. To see what reaches the upstream, one endpoint sits behind a
+recording TCP relay inside the test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -131,9 +133,9 @@ def counting_fast_calls(gateway: RunningGateway) -> Iterator[list[str]]:
     served: list[str] = []
     original = fast.serve
 
-    async def serve(call: Any, request: Any, send: Any) -> None:
-        served.append(request["params"]["name"])
-        await original(call, request, send)
+    async def serve(candidate: Any, call: Any, send: Any) -> None:
+        served.append(call.request["params"]["name"])
+        await original(candidate, call, send)
 
     fast.serve = serve  # type: ignore[method-assign]
     try:
@@ -179,6 +181,26 @@ def modern_call(name: str, arguments: dict[str, Any], rid: int = 7) -> dict[str,
     }
 
 
+def legacy_call(
+    name: str, arguments: dict[str, Any], rid: int = 7, version: str = "2025-11-25"
+) -> dict[str, Any]:
+    """The exact request the official client sends for ``tools/call`` at a handshake
+    revision (after ``initialize``; the stateless gateway gives it no session id)."""
+    return {
+        "headers": {
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+            "Mcp-Protocol-Version": version,
+        },
+        "json": {
+            "jsonrpc": "2.0",
+            "id": rid,
+            "method": "tools/call",
+            "params": {"name": name, "arguments": arguments},
+        },
+    }
+
+
 async def post(gateway: RunningGateway, token: str, request: dict[str, Any]) -> httpx.Response:
     async with gateway.http(token) as http:
         return await http.post("/mcp", **request)
@@ -203,14 +225,95 @@ async def test_the_fast_path_answers_byte_for_byte_what_the_sdk_path_answers(
     assert served == [tool]
     assert fast.status_code == sdk.status_code == 200
     assert fast.headers["content-type"] == sdk.headers["content-type"]
-    assert fast.json() == sdk.json()
+    assert fast.content == sdk.content
     assert fast.json()["result"]["isError"] is (tool == "slow__sleep")
 
 
-async def test_the_official_modern_client_gets_the_same_result_either_way(
-    gateway: RunningGateway, admin: str
+@pytest.mark.parametrize("version", ["2025-11-25", "2025-06-18"])
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [("slow__echo", {"message": "héllo"}), ("slow__sleep", {"seconds": "not a number"})],
+    ids=["result", "tool-error"],
+)
+async def test_a_handshake_era_client_gets_byte_for_byte_what_the_sdk_path_answers(
+    gateway: RunningGateway, admin: str, tool: str, arguments: dict[str, Any], version: str
 ) -> None:
-    async with gateway.mcp(admin, mode="2026-07-28") as client:
+    with counting_fast_calls(gateway) as served:
+        fast = await post(gateway, admin, legacy_call(tool, arguments, version=version))
+    with sdk_path_only(gateway):
+        sdk = await post(gateway, admin, legacy_call(tool, arguments, version=version))
+    assert served == [tool]
+    assert fast.status_code == sdk.status_code == 200
+    assert fast.headers["content-type"] == sdk.headers["content-type"]
+    assert fast.content == sdk.content
+    assert "resultType" not in fast.json()["result"]  # a 2026-only field, not for this client
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [("echo", {"message": "héllo"}), ("sleep", {"seconds": "not a number"}), ("echo", None)],
+    ids=["result", "tool-error", "no-body"],
+)
+async def test_a_rest_call_answers_byte_for_byte_what_the_sdk_path_answers(
+    gateway: RunningGateway, admin: str, tool: str, arguments: dict[str, Any] | None
+) -> None:
+    """Byte-equal but for the measured latency, which differs from call to call."""
+    url = f"/api/v1/mcp/slow/tools/{tool}"
+    body = {} if arguments is None else {"json": arguments}
+    async with gateway.http(admin) as http:
+        with counting_fast_calls(gateway) as served:
+            fast = await http.post(url, **body)
+        with sdk_path_only(gateway):
+            sdk = await http.post(url, **body)
+    assert served == []  # REST relays through the fast path's relay, not its /mcp route
+    assert fast.status_code == sdk.status_code
+    assert fast.headers["content-type"] == sdk.headers["content-type"]
+    latency = re.compile(rb'"latencyMs":[0-9.e-]+')
+    assert latency.sub(b"", fast.content) == latency.sub(b"", sdk.content)
+    if arguments is not None:
+        assert fast.json()["isError"] is (tool == "sleep")
+
+
+async def test_rest_calls_take_the_relay_and_leave_the_same_audit_row(
+    gateway: RunningGateway, module_db: Database
+) -> None:
+    client = f"rest-audit-{uuid.uuid4().hex[:8]}"
+    token = await issue_token(module_db, client)
+    relay = gateway.app.state.fastpath.relay
+    relayed: list[str] = []
+    original = relay.call
+
+    async def call(upstream: Any, tool: str, *args: Any, **kwargs: Any) -> Any:
+        relayed.append(tool)
+        return await original(upstream, tool, *args, **kwargs)
+
+    relay.call = call
+    try:
+        async with gateway.http(token) as http:
+            fast = await http.post("/api/v1/mcp/slow/tools/echo", json={"message": "m"})
+            stdio = await http.post("/api/v1/mcp/flaky/tools/ping", json={})
+    finally:
+        del relay.call
+    assert fast.status_code == stdio.status_code == 200
+    assert relayed == ["echo"]  # the stdio upstream keeps the SDK client
+    await asyncio.wait_for(gateway.app.state.audit.flush(), 10)
+    async with module_db.connection() as conn:
+        cur = await conn.execute(
+            "SELECT server, tool, status, arguments FROM audit_log WHERE client = %s ORDER BY at",
+            (client,),
+        )
+        rows = await cur.fetchall()
+    assert rows == [
+        ("slow", "echo", "ok", {"message": REDACTED}),
+        ("flaky", "ping", "ok", {}),
+    ]
+
+
+@pytest.mark.parametrize("mode", ["2026-07-28", "legacy"])
+async def test_the_official_client_gets_the_same_result_either_way(
+    gateway: RunningGateway, admin: str, mode: str
+) -> None:
+    async with gateway.mcp(admin, mode=mode) as client:
         with counting_fast_calls(gateway) as served:
             fast = await client.call_tool("slow__echo", {"message": "same"})
         with sdk_path_only(gateway):
@@ -281,20 +384,39 @@ async def test_the_clients_token_never_reaches_the_upstream_but_the_catalogs_hea
     assert b"authorization" not in seen
 
 
-async def test_legacy_clients_and_stdio_upstreams_keep_the_sdk_path(
+async def test_stdio_upstreams_listings_and_unknown_tools_keep_the_sdk_path(
     gateway: RunningGateway, admin: str
 ) -> None:
     with counting_fast_calls(gateway) as served:
         async with gateway.mcp(admin, mode="legacy") as legacy:
-            old = await legacy.call_tool("slow__echo", {"message": "old"})
+            old = await legacy.call_tool("flaky__ping", {})
         async with gateway.mcp(admin, mode="2026-07-28") as modern:
             stdio = await modern.call_tool("flaky__ping", {})
             listed = await modern.list_tools()
             unknown = await post(gateway, admin, modern_call("slow__nope", {}))
-    assert text_of(old) == "old" and text_of(stdio) == "pong"
+            unknown_legacy = await post(gateway, admin, legacy_call("slow__nope", {}))
+    assert text_of(old) == "pong" and text_of(stdio) == "pong"
     assert "slow__echo" in {tool.name for tool in listed.tools}
     assert unknown.json()["error"]["data"]["code"] == "unknown_tool"
+    assert "error" in unknown_legacy.json() or unknown_legacy.json()["result"]["isError"]
     assert served == []
+
+
+async def test_a_handshake_client_naming_a_server_out_of_its_scope_is_refused_by_the_sdk_path(
+    gateway: RunningGateway, module_db: Database
+) -> None:
+    token = await issue_token(module_db, f"legacy-scoped-{uuid.uuid4().hex[:8]}", scopes=["flaky"])
+    before = calls_to(gateway, "slow")
+    with counting_fast_calls(gateway) as served:
+        refused = await post(gateway, token, legacy_call("slow__echo", {"message": "x"}))
+    with sdk_path_only(gateway):
+        reference = await post(gateway, token, legacy_call("slow__echo", {"message": "x"}))
+    assert served == [] and calls_to(gateway, "slow") == before
+    assert refused.status_code == reference.status_code
+    assert refused.content == reference.content
+    assert "slow__echo" not in refused.text or "error" in refused.json() or refused.json()[
+        "result"
+    ]["isError"]
 
 
 async def test_an_upstream_that_is_down_gives_the_sdk_paths_error_shape_and_a_read_only_retry(
@@ -322,10 +444,20 @@ async def test_an_upstream_that_is_down_gives_the_sdk_paths_error_shape_and_a_re
                 for i in range(4)
             ]
             fast = await post(gateway, token, modern_call("lone__echo", {"message": "x"}))
+            fast_legacy = await post(gateway, token, legacy_call("lone__echo", {"message": "x"}))
+        async with gateway.http(token) as http:
+            fast_rest = await http.post("/api/v1/mcp/lone/tools/echo", json={"message": "x"})
         with sdk_path_only(gateway):
             sdk = await post(gateway, token, modern_call("lone__echo", {"message": "x"}))
+            sdk_legacy = await post(gateway, token, legacy_call("lone__echo", {"message": "x"}))
+            async with gateway.http(token) as http:
+                sdk_rest = await http.post("/api/v1/mcp/lone/tools/echo", json={"message": "x"})
         await asyncio.wait_for(gateway.app.state.audit.flush(), 10)
-    assert served == ["pair__echo"] * 4 + ["lone__echo"]
+    assert served == ["pair__echo"] * 4 + ["lone__echo"] * 2
+    legacy, legacy_sdk = fast_legacy.json()["result"], sdk_legacy.json()["result"]
+    assert legacy.keys() == legacy_sdk.keys() and legacy["isError"] is legacy_sdk["isError"] is True
+    assert fast_rest.status_code == sdk_rest.status_code == 502
+    assert fast_rest.json()["error"]["code"] == sdk_rest.json()["error"]["code"]
     assert [r.json()["result"]["content"][0]["text"] for r in retried] == ["0", "1", "2", "3"]
     assert fast.status_code == sdk.status_code == 200
     fast_result, sdk_result = fast.json()["result"], sdk.json()["result"]
@@ -339,7 +471,7 @@ async def test_an_upstream_that_is_down_gives_the_sdk_paths_error_shape_and_a_re
             "SELECT status FROM audit_log WHERE client = %s AND server = 'lone'", (client,)
         )
         statuses = [row[0] for row in await cur.fetchall()]
-    assert statuses == ["upstream_failed", "upstream_failed"]
+    assert statuses == ["upstream_failed"] * 6
 
 
 async def test_a_write_is_never_retried_on_another_endpoint(

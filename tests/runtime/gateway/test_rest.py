@@ -40,7 +40,7 @@ async def gateway(
     pool = PoolSettings(
         call_timeout=1.0,
         health_interval=60,
-        connect_timeout=2,
+        connect_timeout=15,  # a stdio child starts slowly on a busy machine
         breaker_threshold=3,
         breaker_cool_down=60,
     )

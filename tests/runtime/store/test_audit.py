@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from pathlib import Path
 
 import psycopg
@@ -11,6 +13,8 @@ import psycopg
 from runtime.db import Database, EmbeddedPostgres
 from runtime.store import AuditWriter, redact_arguments
 from runtime.store.audit_records import REDACTED, AuditRecord, SpillFile
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 async def _count(db: Database) -> int:
@@ -23,6 +27,10 @@ async def _count(db: Database) -> int:
 
 def _files(directory: Path) -> list[str]:
     return sorted(path.name for path in directory.iterdir())
+
+
+def _journal_lines(directory: Path) -> list[list[str]]:
+    return [path.read_text().splitlines() for path in directory.glob("audit-journal-*.jsonl")]
 
 
 def _spilled_lines(directory: Path) -> list[str]:
@@ -148,7 +156,7 @@ async def test_with_the_database_down_records_are_spilled_and_replayed_on_next_s
     private_pg_server.stop()  # the database goes away mid-run
     _record_calls(writer, 100, start=10)  # a full queue (40) goes to disk, twice
     assert writer.queued == 18
-    assert len(writer.spill_path.read_text().splitlines()) == 82
+    assert len(_spilled_lines(tmp_path)) == 82  # two full queues, handed over from the journal
     await writer.aclose(grace=3)  # still down: what is queued is spilled too
     await db.close()
     lines = _spilled_lines(tmp_path)
@@ -216,3 +224,59 @@ async def test_records_after_close_go_to_the_spill_file(db: Database, tmp_path: 
     await writer.aclose()
     _record_calls(writer, 2)
     assert len(writer.spill_path.read_text().splitlines()) == 2
+
+
+CRASHING_WRITER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from runtime.db import Database
+from runtime.store import AuditWriter
+
+async def main() -> None:
+    db = await Database.open(sys.argv[1], embedding_dim=int(sys.argv[3]), run_migrations=False)
+    writer = AuditWriter(db, spill_dir=Path(sys.argv[2]), linger=60)
+    await writer.start()
+    for i in range(50):
+        writer.record(client="crashed", server="s", tool="t", status="ok", latency_ms=1.0,
+                      arguments={"n": i})
+    os.kill(os.getpid(), signal.SIGKILL)  # no aclose, no flush: as an OOM kill would
+
+asyncio.run(main())
+"""
+
+
+async def test_records_of_a_process_killed_before_writing_them_are_replayed_by_the_next(
+    db: Database, pg_url: str, embedding_dim: int, tmp_path: Path
+) -> None:
+    """The records were only in a (SIGKILLed) process's memory and journal: the next
+    writer on the same data directory finds the journal and inserts every record once."""
+    killed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CRASHING_WRITER, pg_url, str(tmp_path), str(embedding_dim),
+        cwd=REPO,
+    )
+    assert await killed.wait() == -signal.SIGKILL
+    assert await _count(db) == 0  # nothing reached the database before the crash
+    writer = AuditWriter(db, spill_dir=tmp_path)
+    await writer.start()
+    async with asyncio.timeout(10):
+        await writer.flush()
+    await writer.aclose()
+    async with db.connection() as conn:
+        cur = await conn.execute("SELECT count(DISTINCT arguments) FROM audit_log")
+        distinct = (await cur.fetchone() or (0,))[0]
+    assert await _count(db) == 50 and distinct == 1  # keys only: values are redacted
+    assert _files(tmp_path) == []
+
+
+async def test_the_journal_is_emptied_once_its_records_are_written(
+    db: Database, tmp_path: Path
+) -> None:
+    writer = AuditWriter(db, spill_dir=tmp_path, linger=0)
+    await writer.start()
+    _record_calls(writer, 20)
+    assert [len(lines) for lines in _journal_lines(tmp_path)] == [20]
+    async with asyncio.timeout(10):
+        await writer.flush()
+    assert _journal_lines(tmp_path) == [[]]  # written: nothing left to replay
+    await writer.aclose()
+    assert await _count(db) == 20 and _files(tmp_path) == []

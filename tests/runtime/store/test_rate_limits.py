@@ -105,7 +105,8 @@ async def test_a_busy_client_takes_permits_in_leases_not_one_round_trip_each(
     async with db.connection() as conn:
         cur = await conn.execute("SELECT count FROM rate_limit_windows WHERE client = 'busy'")
         row = await cur.fetchone()
-    assert row is not None and 200 <= row[0] < 210  # at most one lease taken and unused
+    # unused at the end: at most half a lease plus the one refilled ahead of need
+    assert row is not None and 200 <= row[0] <= 215
 
 
 async def test_leases_shrink_near_the_limit_so_replicas_still_share_it_exactly(
