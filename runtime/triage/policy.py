@@ -18,7 +18,7 @@ from runtime.triage.decision import Decision, Route
 __all__ = ["DEFAULT_THRESHOLD", "ExecutionPolicy"]
 
 #: The calibrated probability a decision needs before a read-only tool runs by itself.
-DEFAULT_THRESHOLD = 0.8
+DEFAULT_THRESHOLD = 0.7
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ from runtime.triage.arguments import Kind, accepted_kinds, parameter_kinds
 from runtime.triage.documents import ToolDocument
 from runtime.triage.terms import words
 
-__all__ = ["SYNTHESIS_VERSION", "TrainingQuestion", "synthesize"]
+__all__ = ["SYNTHESIS_VERSION", "TrainingQuestion", "narrate", "rephrase", "synthesize"]
 
 #: Bump when the generator changes, so stored models trained on older questions retrain.
-SYNTHESIS_VERSION = 1
+SYNTHESIS_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -296,4 +296,65 @@ def synthesize(
         others = [(o, n) for o, n, server in objects if server != document.server]
         sample = rng.sample(others, min(8, len(others)))
         out.extend(_questions_for(document, schema, names, server_kinds, sample, rng, per_tool))
+    return out
+
+
+_EVENTS = (
+    "the upgrade",
+    "the reboot",
+    "we changed the config",
+    "the power cut",
+    "we moved the nas",
+    "we added a node",
+    "the firmware update",
+    "we swapped the switch",
+)
+_WHEN = ("yesterday", "last night", "this morning", "on friday", "last week", "an hour ago")
+_NARRATIONS = (
+    "since {event} {when}, {question}",
+    "{event} {when} and now: {question}",
+    "{question} - asking because of {event} {when}",
+    "{question}? it started after {event} {when}",
+    "we did {event} {when}. {question}",
+)
+
+
+def narrate(
+    questions: Sequence[TrainingQuestion], *, count: int, seed: int
+) -> list[TrainingQuestion]:
+    """``count`` of the questions told with context ("since the upgrade yesterday, ...").
+
+    Operators explain what happened before they ask; a tool question that mentions what
+    "we" did "yesterday" is still a tool question, not one about past conversations. The
+    route model learns that from these.
+    """
+    rng = random.Random(f"{seed}:narrate")
+    picked = rng.sample(list(questions), min(count, len(questions)))
+    return [
+        TrainingQuestion(
+            text=rng.choice(_NARRATIONS).format(
+                event=rng.choice(_EVENTS), when=rng.choice(_WHEN), question=q.text.rstrip("?")
+            ),
+            key=q.key,
+            shape="narrated",
+        )
+        for q in picked
+    ]
+
+
+_AGAIN = ("", "", "again", "pls", "quickly", "once more", "now")
+
+
+def rephrase(questions: Sequence[TrainingQuestion], *, seed: int) -> list[TrainingQuestion]:
+    """Each question as an operator asks it again: a few words dropped or added.
+
+    What a confirmed question is remembered for: the same need, asked another day in
+    nearly the same words. Training on these teaches the scorer what a close remembered
+    question is worth.
+    """
+    out = []
+    for question in questions:
+        rng = random.Random(f"{seed}:again:{question.text}")
+        text = _join(_drop(question.text, rng, 0.25), rng.choice(_AGAIN))
+        out.append(TrainingQuestion(text=text, key=question.key, shape="repeat"))
     return out

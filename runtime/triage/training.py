@@ -45,7 +45,13 @@ from runtime.triage.routing import (
     nearest,
 )
 from runtime.triage.scorer import Group, LinearScorer
-from runtime.triage.synthesis import SYNTHESIS_VERSION, TrainingQuestion, synthesize
+from runtime.triage.synthesis import (
+    SYNTHESIS_VERSION,
+    TrainingQuestion,
+    narrate,
+    rephrase,
+    synthesize,
+)
 
 __all__ = [
     "MODEL_VERSION",
@@ -59,7 +65,7 @@ __all__ = [
 
 #: Bump when features, scorer or route model change shape: stored models then retrain.
 MODEL_VERSION = 1
-#: Synthetic questions per tool; one more per tool plays "remembered" during training.
+#: Synthetic questions per tool.
 PER_TOOL = 3
 #: Out-of-fold tool questions the route model sees (beside every hand-written example).
 ROUTE_TOOL_ROWS = 400
@@ -168,6 +174,15 @@ async def _example_vectors(embedder: Embedder, texts: tuple[str, ...]) -> np.nda
     return _EXAMPLE_VECTORS[key]
 
 
+def _remembered(questions: Sequence[TrainingQuestion]) -> list[TrainingQuestion]:
+    """The first question of every other tool: what training pretends was confirmed."""
+    out: dict[str, TrainingQuestion] = {}
+    for question in questions:
+        if question.key not in out and _fold(question.key + ":memory") == 0:
+            out[question.key] = question
+    return list(out.values())
+
+
 def _fold(key: str) -> int:
     return zlib.crc32(key.encode()) % 2
 
@@ -220,13 +235,24 @@ async def train(index: ToolIndex, embedder: Embedder, *, seed: int = 2612) -> Tr
     """
     started = time.perf_counter()
     questions = synthesize(
-        index.documents, index.schemas, index.server_names, per_tool=PER_TOOL + 1, seed=seed
+        index.documents, index.schemas, index.server_names, per_tool=PER_TOOL, seed=seed
     )
-    vectors = await embedder.embed([q.text for q in questions])
+    told = narrate(questions, count=ROUTE_TOOL_ROWS // 4, seed=seed)
+    again = rephrase(_remembered(questions), seed=seed)
+    vectors = await embedder.embed([q.text for q in [*questions, *told, *again]])
+    told_vectors = vectors[len(questions) : len(questions) + len(told)]
     examples = [(r, q) for r in ROUTES for q in exemplars().get(r, ())]
     example_vectors = await _example_vectors(embedder, tuple(q for _, q in examples))
     model = await asyncio.to_thread(
-        fit, index, questions, vectors, examples, example_vectors, seed=seed
+        fit,
+        index,
+        questions,
+        vectors[: len(questions)],
+        examples,
+        example_vectors,
+        narrated=list(zip(told, told_vectors, strict=True)),
+        remembered=list(zip(again, vectors[len(questions) + len(told) :], strict=True)),
+        seed=seed,
     )
     report = replace(model.report, seconds=time.perf_counter() - started)
     return replace(model, fingerprint=fingerprint(index, embedder.name), report=report)
@@ -239,20 +265,19 @@ def fit(
     examples: Sequence[tuple[Route, str]],
     example_vectors: np.ndarray,
     *,
+    narrated: Sequence[tuple[TrainingQuestion, np.ndarray]] = (),
+    remembered: Sequence[tuple[TrainingQuestion, np.ndarray]] = (),
     seed: int,
 ) -> TriageModel:
-    """The CPU-bound part of :func:`train` (fingerprint and timing are filled in there)."""
-    # One question per tool (for half the tools) plays a remembered, confirmed question,
-    # so the scorer learns how much a close past question says.
+    """The CPU-bound part of :func:`train` (fingerprint and timing are filled in there).
+
+    ``remembered`` are questions asked again and confirmed (see ``synthesis.rephrase``):
+    with them in memory the scorer learns how much a close past question says.
+    """
     memory = Recollection()
-    training: list[tuple[TrainingQuestion, np.ndarray]] = []
-    seen: set[str] = set()
-    for question, vector in zip(questions, vectors, strict=True):
-        if question.key not in seen and _fold(question.key + ":memory") == 0:
-            seen.add(question.key)
-            memory.remember(vector, question.key)
-        else:
-            training.append((question, vector))
+    for question, vector in remembered:
+        memory.remember(vector, question.key)
+    training = list(zip(questions, vectors, strict=True))
     built = [_example(index, q, v, memory) for q, v in training]
     groups = [e.group for e in built]
     folds = np.array([_fold(e.question.key) for e in built])
@@ -261,8 +286,9 @@ def fit(
     evidence: list[np.ndarray] = []
     correct: list[bool] = []
     held: list[tuple[_Example, Ranking]] = []
+    fold_scorers: dict[int, LinearScorer] = {}
     for fold in (0, 1):
-        fold_scorer = LinearScorer.fit(
+        fold_scorer = fold_scorers[fold] = LinearScorer.fit(
             FEATURES, [g for g, f in zip(groups, folds, strict=True) if f != fold], epochs=150
         )
         for i in np.flatnonzero(folds == fold):
@@ -280,7 +306,11 @@ def fit(
         calibrator = Calibrator.constant(int(outcomes.sum()), len(outcomes))
 
     rng = np.random.default_rng(seed)
-    picks = rng.choice(len(held), size=min(ROUTE_TOOL_ROWS, len(held)), replace=False)
+    picks = rng.choice(len(held), size=min(ROUTE_TOOL_ROWS // 2, len(held)), replace=False)
+    tool_rows = [held[int(pick)] for pick in picks]
+    for question, vector in narrated:  # ranked by the scorer that never saw their tool
+        told = _example(index, question, vector, Recollection())
+        tool_rows.append((told, _ranking(told, fold_scorers[_fold(question.key)])))
     by_route = {
         r: np.array(
             [v for (label, _), v in zip(examples, example_vectors, strict=True) if label is r]
@@ -307,8 +337,7 @@ def fit(
         rows.append(row)
         labels.append(route)
         synthetic.append(False)
-    for pick in picks:
-        example, ranking = held[int(pick)]
+    for example, ranking in tool_rows:
         near = [nearest(by_route[r], example.vector) for r in ROUTES if r is not Route.TOOL]
         confidence = float(calibrator.probability(ranking.evidence())[0])
         rows.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.triage.arguments import Entity, Kind, extract, fill, fit
+from runtime.triage.arguments import Entity, Kind, extract, fill, fit, value_kinds
 
 PING = {
     "type": "object",
@@ -96,7 +96,8 @@ def test_a_label_selector_is_logql_when_the_question_is_about_logs() -> None:
 def test_table_names_are_values_and_dotted_names_need_a_tld_to_be_hosts() -> None:
     assert extract("describe table public.users") == [Entity(Kind.TABLE, "public.users")]
     assert extract("delete rows older than 90 days from audit_log") == [
-        Entity(Kind.TABLE, "audit_log")
+        Entity(Kind.TABLE, "audit_log"),
+        Entity(Kind.QUANTITY, 90),  # a bare number: fills numeric parameters, ranks nothing
     ]
     assert extract("views in the reporting schema") == []
     hosts = [e.value for e in extract("compare nas.home.arpa, grafana.lan and git.example.com")]
@@ -118,3 +119,26 @@ def test_time_spans_rank_tools_but_are_never_filled_in() -> None:
     assert found == [Entity(Kind.PERIOD, "over the last week")]
     assert fit(found, schema) == 1.0
     assert fill(found, schema) == ({}, [])
+
+
+def test_bare_numbers_fill_exactly_as_many_numeric_parameters_and_nothing_else() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+        "required": ["a", "b"],
+    }
+    assert fill(extract("add 2 and 3"), schema) == ({"a": 2, "b": 3}, [])
+    assert fill(extract("add 2 and 3 and 4"), schema) == ({}, ["a", "b"])  # ambiguous
+    assert value_kinds(extract("add 2 and 3")) == frozenset()  # no evidence for ranking
+
+
+def test_a_port_and_localhost_fill_a_connectivity_check() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"host": {"type": "string"}, "port": {"type": "integer"}},
+        "required": ["host", "port"],
+    }
+    assert fill(extract("is port 22 open on localhost"), schema) == (
+        {"host": "localhost", "port": 22},
+        [],
+    )

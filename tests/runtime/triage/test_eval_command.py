@@ -1,7 +1,8 @@
 """``mcpfleet triage eval``: the command end to end with the real local embedding model.
 
 The tiny hand-made fleet and file check the output shape and that the printed figures are
-exactly what the written predictions score to; the dev-set run is what CI records.
+exactly what the written predictions score to. The figures on the real sets are in
+test_eval_sets.py (one trained model for all of them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 from mcpfleet.cli import app
-from runtime.triage.eval_run import EVAL_FLEET
 
 DATA = Path(__file__).resolve().parent / "data"
 runner = CliRunner()
@@ -30,7 +30,14 @@ def _score_independently(cases_file: Path, predictions_file: Path) -> dict[str, 
     def accepted(case: dict[str, object]) -> set[str]:
         return {str(case["tool"]), *map(str, case.get("alternatives") or [])}
 
+    def right_tool(case: dict[str, object]) -> bool:
+        return case["route"] == "tool" and preds[case["id"]]["candidates"][:1][0] in accepted(case)
+
     return {
+        "wrongExecutions": sum(
+            preds[c["id"]]["would_execute"] and not right_tool(c) for c in cases
+        ),
+        "executions": sum(preds[c["id"]]["would_execute"] for c in cases),
         "routeAccuracy": sum(preds[c["id"]]["route"] == c["route"] for c in cases) / len(cases),
         "toolTop1": sum(preds[c["id"]]["candidates"][:1][0] in accepted(c) for c in tool_cases)
         / len(tool_cases),
@@ -66,9 +73,20 @@ def test_json_figures_are_what_the_written_predictions_score_to(tmp_path: Path) 
     assert set(figures["perServer"]) == {"router", "dnsfilter"}
     assert figures["latencyP50Ms"] > 0
     assert figures["latencyP95Ms"] >= figures["latencyP50Ms"]
+    for key in ("toolTop3", "toolTop10", "ece", "coverage", "precision", "threshold"):
+        assert 0 <= figures[key] <= 1, key
+    assert figures["threshold"] == 0.7  # the policy's default (the catalog's is used live)
+    assert figures["training"]["tools"] == 7
+    assert [c["threshold"] for c in figures["coverageCurve"]] == sorted(
+        c["threshold"] for c in figures["coverageCurve"]
+    )
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [p["id"] for p in lines] == [f"t{i}" for i in range(1, 8)]
-    assert all(set(p) == {"id", "route", "candidates"} for p in lines)
+    assert all(
+        set(p) == {"id", "route", "candidates", "confidence", "would_execute"} for p in lines
+    )
+    assert all(0 <= p["confidence"] <= 1 and isinstance(p["would_execute"], bool) for p in lines)
+    assert all(len(p["candidates"]) == 7 for p in lines)  # every tool, up to ten
     assert all(c.count("/") == 1 for p in lines for c in p["candidates"])
     expected = _score_independently(cases, out)
     for name, value in expected.items():
@@ -81,8 +99,41 @@ def test_the_table_names_every_measure(tmp_path: Path) -> None:
         app, ["triage", "eval", str(DATA / "tiny-eval.jsonl"), "--tools", str(DATA / "tiny-tools")]
     )
     assert result.exit_code == 0, result.output
-    for label in ("route accuracy", "tool top-1", "tool top-5", "latency p50", "router (2)"):
+    for label in (
+        "route accuracy",
+        "tool top-1",
+        "tool top-5",
+        "tool top-10",
+        "calibration error",
+        "coverage at 0.70",
+        "would execute",
+        "latency p50",
+        "router (2)",
+    ):
         assert label in result.output
+
+
+def test_the_learning_curve_replays_history_and_scores_the_rest(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "triage",
+            "eval",
+            str(DATA / "tiny-eval.jsonl"),
+            "--tools",
+            str(DATA / "tiny-tools"),
+            "--json",
+            "--learning-curve",
+            "--threshold",
+            "0.9",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert figures["threshold"] == 0.9
+    curve = figures["learningCurve"]
+    assert [p["remembered"] for p in curve] == [0, 1, 2, 3]  # 4 tool questions
+    assert all(p["scored"] == 1 for p in curve)  # the fixed quarter nobody remembers
 
 
 def test_a_broken_file_is_reported_without_a_traceback(tmp_path: Path) -> None:
@@ -100,59 +151,3 @@ def test_a_missing_tools_directory_is_reported(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "not a directory" in result.output
-
-
-def test_the_dev_set_runs_against_the_eval_fleet(eval_dir: Path, tmp_path: Path) -> None:
-    """What CI records: the 150 dev queries over the 11-server, 680-tool fleet.
-
-    The floors are regression guards a query or two below the figures recorded in
-    docs/benchmarks/triage.md (the decision is deterministic, but a near-tie could flip on
-    another CPU's float rounding).
-    """
-    out = tmp_path / "dev-predictions.jsonl"
-    result = runner.invoke(
-        app,
-        [
-            "triage",
-            "eval",
-            str(eval_dir / "dev" / "triage-dev.jsonl"),
-            "--json",
-            "--predictions",
-            str(out),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)
-    assert (figures["queries"], figures["servers"], figures["tools"]) == (150, 11, 680)
-    assert figures["routeAccuracy"] >= 0.95
-    assert figures["toolTop1"] >= 0.85
-    assert figures["toolTop5"] >= 0.97
-    print(
-        json.dumps(
-            {
-                k: figures[k]
-                for k in ("routeAccuracy", "toolTop1", "toolTop5", "latencyP50Ms", "latencyP95Ms")
-            }
-        )
-    )
-
-
-def test_the_held_out_probe_set_runs_against_the_eval_fleet(eval_dir: Path, tmp_path: Path) -> None:
-    """Queries written after tuning and never tuned on (docs/benchmarks/triage.md).
-
-    ``--tools`` gets a directory holding exactly the eval fleet's eleven tool lists.
-    """
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    for name in EVAL_FLEET:
-        (tools / f"{name}.json").write_bytes((eval_dir / "mcp-tools" / f"{name}.json").read_bytes())
-    result = runner.invoke(
-        app,
-        ["triage", "eval", str(DATA / "probe-queries.jsonl"), "--tools", str(tools), "--json"],
-    )
-    assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)
-    assert (figures["queries"], figures["servers"], figures["tools"]) == (62, 11, 680)
-    assert figures["routeAccuracy"] >= 0.83
-    assert figures["toolTop1"] >= 0.8
-    assert figures["toolTop5"] >= 0.95

@@ -16,8 +16,10 @@ from runtime.triage.embedding import MiniLMEmbedder
 from runtime.triage.engine import Triage
 from runtime.triage.evaluation import load_cases
 from runtime.triage.features import FEATURES
+from runtime.triage.memory import Recollection
 from runtime.triage.ranking import rank
 from runtime.triage.scorer import LinearScorer
+from runtime.triage.training import PER_TOOL
 
 #: Building the eval fleet's index and training its model takes about a minute on one
 #: quiet core, several on a loaded one: the session fixture gets room.
@@ -56,7 +58,7 @@ def test_training_saw_every_tool_and_ranks_unseen_tools_far_above_chance(
 ) -> None:
     report = eval_triage.model.report
     assert report.tools == 680
-    assert report.questions >= 4 * 680 * 0.9
+    assert report.questions >= PER_TOOL * 680 * 0.9
     assert report.pool_recall >= 0.97
     # A scorer trained on one half of the tools ranks the other half's questions.
     assert report.out_of_fold_top1 >= 0.6
@@ -116,3 +118,19 @@ def test_a_named_server_is_found_standalone_not_inside_identifiers(
         s.name for s, hit in zip(index.servers, index.prior.mentioned(query), strict=True) if hit
     }
     assert named == {"github"}
+
+
+def test_a_question_asked_again_follows_the_tool_confirmed_for_it(
+    eval_triage: Triage, minilm: MiniLMEmbedder
+) -> None:
+    """Memory outranks the fleet's default: the operator's own confirmed choice wins."""
+    asked, again = "how much space is left on the nas share", "how much space is left on the nas"
+    vector, vector_again = minilm.embed_sync([asked, again])
+    default = eval_triage.decide_vector(again, vector_again).candidates[0].key
+    chosen = "proxmox-plus/get_storage"
+    assert default != chosen
+    memory = Recollection()
+    memory.remember(vector, chosen)
+    remembered = memory.recall_sync(vector_again)
+    decided = eval_triage.decide_vector(again, vector_again, memory=remembered)
+    assert decided.candidates[0].key == chosen
