@@ -31,11 +31,14 @@ __all__ = ["AuditWriter"]
 log = logging.getLogger(__name__)
 
 _INSERT = """
-INSERT INTO audit_log (id, at, client, server, tool, status, latency_ms, arguments, error)
-SELECT id, at, client, server, tool, status, latency_ms, arguments::jsonb, error
+INSERT INTO audit_log (id, at, client, server, tool, status, latency_ms, arguments, error,
+                       subject, client_id)
+SELECT id, at, client, server, tool, status, latency_ms, arguments::jsonb, error,
+       subject, client_id
   FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
-              %s::float8[], %s::text[], %s::text[])
-       AS r(id, at, client, server, tool, status, latency_ms, arguments, error)
+              %s::float8[], %s::text[], %s::text[], %s::text[], %s::text[])
+       AS r(id, at, client, server, tool, status, latency_ms, arguments, error,
+            subject, client_id)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -102,8 +105,13 @@ class AuditWriter:
         arguments: Mapping[str, Any] | None = None,
         error: str | None = None,
         at: datetime | None = None,
+        subject: str | None = None,
+        client_id: str | None = None,
     ) -> None:
-        """Queue one tool call's record; never blocks, never raises for a full queue."""
+        """Queue one tool call's record; never blocks, never raises for a full queue.
+
+        ``subject`` and ``client_id`` name the caller of an access token from an issuer.
+        """
         fields: dict[str, Any] = {
             "client": _clean(client),
             "server": _clean(server),
@@ -112,6 +120,8 @@ class AuditWriter:
             "latency_ms": float(latency_ms),
             "arguments": _clean_tree(redact_arguments(arguments, keep_values=self._keep_values)),
             "error": None if error is None else _clean(error),
+            "subject": None if subject is None else _clean(subject),
+            "client_id": None if client_id is None else _clean(client_id),
         }
         if at is not None:
             fields["at"] = at
@@ -272,6 +282,8 @@ def _columns(batch: list[AuditRecord]) -> tuple[list[Any], ...]:
         [r.latency_ms for r in batch],
         [json.dumps(r.arguments, separators=(",", ":"), default=str) for r in batch],
         [r.error for r in batch],
+        [r.subject for r in batch],
+        [r.client_id for r in batch],
     )
 
 

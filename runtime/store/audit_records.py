@@ -34,6 +34,10 @@ class AuditRecord:
     latency_ms: float
     arguments: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    subject: str | None = None
+    """The access token's subject, when the caller came with one from an issuer."""
+    client_id: str | None = None
+    """The OAuth client that obtained that token."""
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
@@ -60,11 +64,17 @@ class AuditRecord:
                 latency_ms=float(data["latency_ms"]),
                 arguments=dict(data["arguments"]),
                 error=None if data["error"] is None else str(data["error"]),
+                subject=_optional(data.get("subject")),  # absent in older spill files
+                client_id=_optional(data.get("client_id")),
                 at=datetime.fromisoformat(data["at"]),
                 id=uuid.UUID(data["id"]),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not an audit record: {exc}") from exc
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def redact_arguments(arguments: Mapping[str, Any] | None, *, keep_values: bool) -> dict[str, Any]:
