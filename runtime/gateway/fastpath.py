@@ -162,8 +162,10 @@ class FastPath:
             return None
         server, tool = parts
         upstream = self._relayable(server, tool)
-        if upstream is None or not principal.allows(server):
-            return None
+        if upstream is None or not principal.allows_tool(
+            server, tool, upstream.is_read_only(tool)
+        ):
+            return None  # the SDK path refuses it (the middleware already has, by Mcp-Name)
         return _Call(upstream, tool, federated or "", version, principal)
 
     def _relayable(self, server: str, tool: str) -> Upstream | None:
@@ -217,7 +219,14 @@ class FastPath:
         finally:
             seconds = time.perf_counter() - started
             self.calls.record(  # the one audit/metrics/log step
-                upstream.name, tool, arguments, call.principal.name, status, error, seconds
+                upstream.name,
+                tool,
+                arguments,
+                call.principal.name,
+                status,
+                error,
+                seconds,
+                principal=call.principal,
             )
         body = json.dumps(
             {"jsonrpc": "2.0", "id": request["id"], "result": self._stamped(result)},
