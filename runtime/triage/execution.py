@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from runtime.contracts import Completer, CompletionFailed, ToolCaller
-from runtime.store import AppContexts, QueryHistory, QueryRecord
+from runtime.store import AppContexts, Principal, QueryHistory, QueryRecord
 from runtime.triage.decision import Decision, Route
 from runtime.triage.fleet import FleetIndex
 from runtime.triage.local_llm import OllamaLlm
@@ -105,12 +105,14 @@ class QueryExecutor:
         confirm: bool = False,
         arguments: Mapping[str, Any] | None = None,
         started: float | None = None,
+        access: Principal | None = None,
     ) -> Answer:
-        """Answer along ``decision.route`` and record the query, even if answering fails."""
+        """Answer along ``decision.route`` and record the query, even if answering fails;
+        tool calls are made as ``access`` (the caller), and held to its grants."""
         started = started or time.perf_counter()
         answer = Answer(decision=decision, answer="")
         try:
-            hit = await self._cached(vector, decision) if vector is not None else None
+            hit = await self._cached(vector, decision, access) if vector is not None else None
             if hit is not None:
                 answer.answer = hit.answer or ""
                 answer.cached_from = hit.id
@@ -119,7 +121,9 @@ class QueryExecutor:
             elif decision.route is Route.DIRECT:
                 await self._direct(text, answer)
             elif decision.route is Route.TOOL:
-                await self._tool(text, answer, tool_caller, client, confirm, arguments or {})
+                await self._tool(
+                    text, answer, tool_caller, client, confirm, arguments or {}, access
+                )
             elif decision.route is Route.ESCALATE:
                 await self._escalate(text, answer, completer)
             else:
@@ -149,11 +153,19 @@ class QueryExecutor:
         position = index.position.get(decision.candidates[0].key)
         return position is None or index.documents[position].read_only is not True
 
-    async def _cached(self, vector: np.ndarray, decision: Decision) -> QueryRecord | None:
+    async def _cached(
+        self, vector: np.ndarray, decision: Decision, access: Principal | None
+    ) -> QueryRecord | None:
         if not self.cache.enabled or decision.route is Route.CONTEXT:
             return None
         if self.state_changing(decision):
             return None  # never answer a state-changing call from history
+        if (
+            decision.route is Route.TOOL
+            and access is not None
+            and not access.allows_every_tool(decision.candidates[0].server, read_only=True)
+        ):
+            return None  # a past answer may come from a tool of that server it may not use
         matches = await self.history.nearest(
             vector,
             k=3,
@@ -188,6 +200,7 @@ class QueryExecutor:
         client: str,
         confirm: bool,
         given: Mapping[str, Any],
+        access: Principal | None = None,
     ) -> None:
         decision = answer.decision
         if not decision.candidates:
@@ -212,7 +225,9 @@ class QueryExecutor:
             answer.answer = "Tool calls are not available in this process (no gateway)."
             answer.needs = {"gateway": True}
             return
-        outcome = await caller.call_tool(top.server, top.tool, arguments, client=client)
+        outcome = await caller.call_tool(
+            top.server, top.tool, arguments, client=client, principal=access
+        )
         answer.result = {
             "server": outcome.server,
             "tool": outcome.tool,

@@ -12,12 +12,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Collection
 
 import numpy as np
 
 from runtime.db import Database
-from runtime.store import ServerRegistry
+from runtime.store import Principal, ServerRegistry
 from runtime.triage.decision import Decision
 from runtime.triage.embedding import Embedder
 from runtime.triage.engine import LlmDecider, Triage
@@ -132,16 +131,24 @@ class FleetIndex:
         text: str,
         vector: np.ndarray,
         *,
-        servers: Collection[str] | None = None,
+        access: Principal | None = None,
         k: int | None = None,
         use_llm: bool = True,
     ) -> Decision:
-        """Decide with pgvector's nearest tools plus the keyword side's best, over ``servers``."""
+        """Decide with pgvector's nearest tools plus the keyword side's best, over the tools
+        ``access`` may call (a ``:ro`` grant: those annotated read-only)."""
         triage = self.triage
         index = triage.index
         allowed = (
-            None if servers is None else {d.key for d in index.documents if d.server in servers}
+            None
+            if access is None or access.scopes is None
+            else {
+                d.key
+                for d in index.documents
+                if access.allows_tool(d.server, d.tool, d.read_only is True)
+            }
         )
+        servers = None if allowed is None else {key.split("/", 1)[0] for key in allowed}
         query = index.prepare(text, vector)
         lexical = [index.documents[i].key for i in index.lexical_top(query, POOL)]
         # Query-language tools answer anything in their domain however far their terse
