@@ -445,6 +445,9 @@ async def test_no_upstream_ever_receives_the_callers_access_token(fleet: Fleet) 
     assert answer.status_code == 200, answer.text
     received = fleet.headers_received()[before:]
     assert len(received) >= 3
+    agents = {h.get("user-agent", "").split("/")[0] for h in received}
+    assert any("aiohttp" in h.get("user-agent", "") for h in received), agents  # fast path
+    assert any("aiohttp" not in h.get("user-agent", "") for h in received), agents  # SDK
     for headers in received:
         assert "authorization" not in headers, headers
         assert not any(token in value or token[:40] in value for value in headers.values())
