@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from catalog import Catalog, load_catalog
 from catalog.auth import GatewayAuth
 from catalog.naming import CATALOG_CONFIGMAP
@@ -53,15 +55,21 @@ def _with_auth(catalog: Catalog) -> Catalog:
     return with_platform(catalog, gateway={"auth": AUTH})
 
 
+@pytest.fixture(scope="module")
+def with_issuers(shipped: Catalog) -> Rendering:
+    """The whole stack for the shipped catalog plus two issuers, rendered once."""
+    return render_catalog(_with_auth(shipped))
+
+
 def _gateway_args(rendering: Rendering) -> list[str]:
     spec = rendering.find("Deployment", "mcpfleet-gateway").manifest["spec"]
     return list(spec["template"]["spec"]["containers"][0]["args"])
 
 
 def test_the_deployed_gateway_builds_its_resource_server_from_the_rendered_objects(
-    shipped: Catalog, tmp_path: Path
+    with_issuers: Rendering, tmp_path: Path
 ) -> None:
-    rendering = render_catalog(_with_auth(shipped))
+    rendering = with_issuers
     files = rendering.find("ConfigMap", CATALOG_CONFIGMAP).manifest["data"]
     for item in catalog_volume(files)["configMap"]["items"]:  # as the kubelet mounts it
         (tmp_path / item["path"]).parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +95,9 @@ def test_an_explicit_resource_wins_over_the_ingress_host(shipped: Catalog) -> No
 
 
 def test_the_gateway_may_reach_its_issuers_and_their_key_endpoints(
-    shipped: Catalog, validator: SchemaValidator
+    with_issuers: Rendering, validator: SchemaValidator
 ) -> None:
-    rendering = render_catalog(_with_auth(shipped))
+    rendering = with_issuers
     policy = rendering.find("CiliumNetworkPolicy", "mcpfleet-gateway-egress-issuers").manifest
     spec = policy["spec"]
     assert spec["endpointSelector"]["matchLabels"]["app.kubernetes.io/instance"] == (

@@ -29,8 +29,19 @@ class Clock:
 
 @pytest.fixture
 def provider(tmp_path: Path) -> Iterator[AuthorizationServer]:
+    """One of the test's own: the test may rotate its keys or kill it."""
     server = AuthorizationServer(
         tmp_path, resources={RESOURCE: "mcp:all"}, clients=[OAuthClient("app", "mcp:all")]
+    ).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthorizationServer]:
+    """For tests that only read: never rotated, never stopped before the module ends."""
+    server = AuthorizationServer(
+        tmp_path_factory.mktemp("oidc"), resources={RESOURCE: "mcp:all"}, clients=[]
     ).start()
     yield server
     server.stop()
@@ -83,10 +94,10 @@ async def test_an_openid_only_provider_is_found_through_its_own_discovery_docume
 
 
 async def test_metadata_naming_another_issuer_is_not_used(
-    provider: AuthorizationServer, http: httpx.AsyncClient
+    shared: AuthorizationServer, http: httpx.AsyncClient
 ) -> None:
     """RFC 8414 §3.3: the issuer must be spelled exactly as the metadata (and `iss`) do."""
-    keys = SigningKeys(provider.issuer + "/", http)
+    keys = SigningKeys(shared.issuer + "/", http)
     assert not await keys.refresh()
     with pytest.raises(IssuerUnavailable, match="configure the issuer exactly"):
         await keys.candidates("ES256-g1", "ES256")
@@ -123,10 +134,10 @@ async def test_a_key_the_issuer_withdrew_stops_verifying_after_the_next_refresh(
 
 
 async def test_keys_must_fit_the_tokens_algorithm(
-    provider: AuthorizationServer, http: httpx.AsyncClient
+    shared: AuthorizationServer, http: httpx.AsyncClient
 ) -> None:
     """A key is only ever used with its own algorithm (no RSA key for an ES256 header)."""
-    keys = SigningKeys(provider.issuer, http)
+    keys = SigningKeys(shared.issuer, http)
     assert await keys.candidates("RS256-g1", "ES256") == []
     assert [k.algorithm_name for k in await keys.candidates(None, "EdDSA")] == ["EdDSA"]
 
