@@ -22,7 +22,7 @@ import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 __all__ = ["GRANT_PATTERN", "Grant", "Grants", "parse_grant"]
 
@@ -69,6 +69,12 @@ class Grant:
         return self.covers_server(server) and set(self.tool) == {"*"}
 
 
+@lru_cache(maxsize=65_536)
+def _allows_tool(grants: frozenset[Grant], server: str, tool: str, read_only: bool) -> bool:
+    """Memoised: ``tools/list`` and triage ask it for every tool of the fleet, per request."""
+    return any(g.covers(server, tool, read_only) for g in grants)
+
+
 def parse_grant(text: str) -> Grant:
     """The grant ``text`` spells.
 
@@ -113,7 +119,7 @@ class Grants:
         return any(g.covers_server(server) for g in self.grants)
 
     def allows_tool(self, server: str, tool: str, read_only: bool) -> bool:
-        return any(g.covers(server, tool, read_only) for g in self.grants)
+        return _allows_tool(self.grants, server, tool, read_only)
 
     def allows_every_tool(self, server: str, read_only: bool) -> bool:
         return any(g.covers_every_tool(server, read_only) for g in self.grants)
