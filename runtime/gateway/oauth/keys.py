@@ -125,7 +125,7 @@ class SigningKeys:
             self._jwks_uri = await discover_jwks_uri(self.issuer, self._http)
         try:
             response = await self._http.get(self._jwks_uri, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise IssuerUnavailable(
                 f"issuer {self.issuer} is unreachable ({type(exc).__name__})"
             ) from exc

@@ -45,7 +45,7 @@ async def discover_jwks_uri(issuer: str, http: httpx.AsyncClient) -> str:
     for url in metadata_urls(issuer):
         try:
             response = await http.get(url, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise IssuerUnavailable(
                 f"issuer {issuer} is unreachable ({type(exc).__name__})"
             ) from exc
