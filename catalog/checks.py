@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from catalog.access import parse_grant
 from catalog.model import ModelsFile, Platform, SecretRef
 from catalog.problems import Problem
 
@@ -26,6 +27,7 @@ def cross_check(
         problems += _secret_paths(platform, servers)
         problems += _load_balancer(platform)
         problems += _ports(platform, servers)
+        problems += _auth(platform, servers)
         if models is not None:
             problems += _model_references(platform, models)
     return problems
@@ -209,4 +211,55 @@ def _ports(platform: Loaded, servers: Sequence[Loaded]) -> list[Problem]:
                     )
                 )
             used[server.port] = owner
+    return problems
+
+
+def _auth(platform: Loaded, servers: Sequence[Loaded]) -> list[Problem]:
+    """Issuers named once each, a resource URI to bind tokens to, grants naming real servers.
+
+    A grant's server without a wildcard must be a catalog server: a typo would otherwise
+    grant nothing, silently (servers discovery adds can be reached with a pattern).
+    """
+    auth = platform.model.gateway.auth
+    doc = platform.doc
+    base = ["gateway", "auth", "issuers"]
+    problems = []
+    known = {loaded.model.server.name for loaded in servers}
+    names: dict[str, int] = {}
+    urls: dict[str, int] = {}
+    for i, issuer in enumerate(auth.issuers):
+        for seen, value, key, what in (
+            (names, issuer.name, "name", "name"),
+            (urls, issuer.issuer, "issuer", "identifier"),
+        ):
+            if value in seen:
+                problems.append(
+                    doc.problem(
+                        [*base, i, key],
+                        "cross.unique-issuer",
+                        f"issuer {what} `{value}` is already used by issuer #{seen[value] + 1}",
+                    )
+                )
+            seen.setdefault(value, i)
+        for j, rule in enumerate(issuer.access):
+            for k, text in enumerate(rule.allow):
+                server = parse_grant(text).server
+                if "*" not in server and known and server not in known:
+                    problems.append(
+                        doc.problem(
+                            [*base, i, "access", j, "allow", k],
+                            "cross.grant-server",
+                            f"grant `{text}` names server `{server}`, which is not in the "
+                            f"catalog ({', '.join(sorted(known))})",
+                        )
+                    )
+    if auth.issuers and auth.resource is None and not platform.model.ingress.traefik.enabled:
+        problems.append(
+            doc.problem(
+                base,
+                "cross.auth-resource",
+                "issuers need the gateway's resource URI to check token audiences: set "
+                "`gateway.auth.resource` (or enable the Traefik ingress, whose host gives it)",
+            )
+        )
     return problems

@@ -8,13 +8,13 @@ editors and CI can validate YAML without importing Python, and a test keeps both
 from __future__ import annotations
 
 import ipaddress
-import re
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, StringConstraints, model_validator
+
+from catalog.auth import GatewayAuth
+from catalog.spec import DNS_LABEL, Duration, Name, Spec, parse_duration
 
 __all__ = [
     "DNS_LABEL",
@@ -40,41 +40,15 @@ __all__ = [
     "parse_duration",
 ]
 
-DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
-DURATION = r"^([0-9]+(ms|s|m|h|d))+$"
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
 
-Name = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
-Duration = Annotated[str, StringConstraints(pattern=DURATION)]
 Quantity = Annotated[str, StringConstraints(pattern=QUANTITY)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cidr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F:.]+(/[0-9]{1,3})?$")]
 Fqdn = Annotated[str, StringConstraints(pattern=r"^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$")]
-
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """Turn a catalog duration such as ``30s``, ``1h30m`` or ``30d`` into a timedelta."""
-    parts = re.findall(r"([0-9]+)(ms|s|m|h|d)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h30m, 30d)")
-    return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in parts))
-
-
-class Spec(BaseModel):
-    """Base for every catalog object: immutable, camelCase in YAML, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        use_enum_values=True,
-    )
 
 
 # --------------------------------------------------------------------------- servers
@@ -446,6 +420,10 @@ class Gateway(Spec):
     health_interval: Duration = "15s"
     ip_allowlist: list[Cidr] = Field(default_factory=list)
     resources: Resources = Resources()
+    auth: GatewayAuth = Field(
+        default_factory=GatewayAuth,
+        description="OAuth 2.1 access tokens from your identity provider, beside mcpfleet's own.",
+    )
 
 
 class Discovery(Spec):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from catalog.model import Catalog
+from catalog.model import Catalog, Egress
 from catalog.naming import (
     PART_OF,
     RuntimeService,
@@ -30,6 +30,7 @@ from components.policies import (
     cilium_egress,
     default_deny,
     egress_to,
+    host_egress,
     ingress_from,
     pod_peer,
     provider_hosts,
@@ -148,7 +149,27 @@ class Security(pulumi.ComponentResource):
             entities=["kube-apiserver", "cluster"],
         )
         self._cilium("ollama", _runtime("ollama"), OLLAMA_REGISTRY_HOSTS)
+        self._issuers(catalog)
         self.register_outputs({})
+
+    def _issuers(self, catalog: Catalog) -> None:
+        """The gateway fetches its issuers' metadata and signing keys (``gateway.auth``)."""
+        issuers = catalog.platform.gateway.auth.issuers
+        urls = [i.issuer for i in issuers] + [i.jwks_uri for i in issuers if i.jwks_uri]
+        cidrs, fqdns, ports = host_egress(Egress(), urls)
+        spec = cilium_egress(_runtime("gateway"), cidrs=cidrs, fqdns=fqdns, ports=ports)
+        if spec is None:
+            return
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-gateway-egress-issuers",
+            api_version="cilium.io/v2",
+            kind="CiliumNetworkPolicy",
+            metadata=object_meta(
+                f"{PART_OF}-gateway-egress-issuers", component="security", namespace=self._ns
+            ),
+            spec=spec,
+            opts=child_options(self),
+        )
 
     def _network(self, suffix: str, name: str, spec: Manifest) -> None:
         k8s.networking.v1.NetworkPolicy(

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,14 @@ import uvicorn
 from rich.console import Console
 
 from catalog import Catalog
+from catalog.auth import Issuer
 from catalog.model import HttpServer, RemoteServer, StdioServer
 from mcpfleet.composition import discovery_extension, router_extension, triage_extension
 from mcpfleet.state import token_file
 from runtime.db import Database, open_database
 from runtime.discovery.config import DiscoveryConfig, repository_root
 from runtime.gateway import GatewayConfig, create_app
+from runtime.gateway.oauth import ResourceServer
 from runtime.settings import Settings
 from runtime.store import TokenNotFound, TokenStore
 
@@ -48,6 +50,8 @@ class LocalFleet:
     port: int = 8080
     endpoints_dir: Path | None = None
     proposals: str | None = None
+    issuers: tuple[Issuer, ...] = ()
+    """Issuers beside the catalog's (``mcpfleet up --issuer … --grant …``)."""
 
     @property
     def url(self) -> str:
@@ -112,6 +116,7 @@ class LocalFleet:
         catalog = self.settings.loaded_catalog
         triage, _ = triage_extension(self.settings)
         config = GatewayConfig.from_catalog(catalog, local=True, public_url=self.url, auth=True)
+        config = replace(config, oauth=self.resource_server())
         return create_app(
             self.settings,
             config,
@@ -122,6 +127,17 @@ class LocalFleet:
             ],
             database=db,
         )
+
+    def resource_server(self) -> ResourceServer | None:
+        """The catalog's issuers and the command line's, for tokens issued for this URL.
+
+        The resource is always the local ``/mcp`` (clients reach it there; RFC 9728 wants the
+        two to match): the catalog's ``gateway.auth.resource`` names the deployed gateway.
+        """
+        auth = self.settings.loaded_catalog.platform.gateway.auth
+        issuers = [*auth.issuers, *self.issuers]
+        local = auth.model_copy(update={"resource": None, "issuers": issuers})
+        return ResourceServer.from_catalog(local, self.url)
 
     def _announce(
         self,
@@ -137,6 +153,13 @@ class LocalFleet:
         console.print(f"  registry   {self.url}/v0/servers")
         console.print(f"  metrics    {self.url}/metrics")
         console.print(f"  token      {token}   (saved to {token_path})")
+        oauth = self.resource_server()
+        if oauth is not None:
+            for issuer in oauth.issuers:
+                scopes = ", ".join(issuer.scopes()) or "claims"
+                console.print(
+                    f"  issuer     {issuer.issuer}: tokens for {oauth.resource} ({scopes})"
+                )
         for row in servers:
             health = row.get("health", "unknown")
             colour = "green" if health == "healthy" else "red"

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from runtime.store.tokens import Principal
+
 __all__ = ["Completer", "Completion", "CompletionFailed", "ToolCaller", "ToolOutcome"]
 
 
@@ -25,10 +27,20 @@ class ToolOutcome:
 
 
 class ToolCaller(Protocol):
-    """Calls a tool on an upstream MCP server (implemented by the gateway's upstream layer)."""
+    """Calls a tool on an upstream MCP server (implemented by the gateway's upstream layer).
+
+    ``principal``, when given, is who the call is made for: the gateway holds the call to
+    its grants and audits its subject and client id.
+    """
 
     async def call_tool(
-        self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
+        self,
+        server: str,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        client: str,
+        principal: Principal | None = None,
     ) -> ToolOutcome: ...
 
 

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import httpx
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
+from catalog.auth import Issuer
 from mcpfleet.commands.catalog import catalog_or_exit
 from mcpfleet.state import token_file
 from runtime.settings import Settings
 
-__all__ = ["query", "up"]
+__all__ = ["cli_issuer", "query", "up"]
 
 
 def _arguments(pairs: list[str]) -> dict[str, object]:
@@ -52,6 +54,19 @@ def up(
     proposals: str | None = typer.Option(
         None, help="local (branches in the catalog's git clone), github or off."
     ),
+    issuer: str | None = typer.Option(
+        None,
+        envvar="MCPFLEET_ISSUER",
+        help="Also accept access tokens from this OAuth issuer (its `iss`), issued for "
+        "http://HOST:PORT/mcp; needs --grant. Issuers in platform.yaml apply too.",
+    ),
+    grants: list[str] = typer.Option(
+        [],
+        "--grant",
+        envvar="MCPFLEET_GRANTS",
+        help="SCOPE=GRANT[,GRANT…]: tokens from --issuer carrying SCOPE may use those servers "
+        "and tools, e.g. 'mcp:read=*:*:ro' (repeatable; env: space-separated).",
+    ),
 ) -> None:
     """Run the whole fleet on this machine: PostgreSQL, gateway, triage, router, discovery."""
     from mcpfleet.local_fleet import LocalFleet  # the whole runtime: import only when run
@@ -63,14 +78,47 @@ def up(
     )
     console = Console()
     catalog_or_exit(settings)  # load (and check) it before starting anything
+    extra = cli_issuer(issuer, grants, console)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fleet = LocalFleet(
-        settings, host=host, port=port, endpoints_dir=endpoints_dir, proposals=proposals
+        settings,
+        host=host,
+        port=port,
+        endpoints_dir=endpoints_dir,
+        proposals=proposals,
+        issuers=(extra,) if extra else (),
     )
     with (settings.data_dir / "mcpfleet.log").open("a", encoding="utf-8") as log:
         configure_logging("INFO", stream=log)  # the console shows progress, the file the rest
         console.print(f"[dim]logs: {log.name}[/dim]")
         asyncio.run(fleet.run(console))
+
+
+def cli_issuer(issuer: str | None, grants: list[str], console: Console) -> Issuer | None:
+    """The issuer ``--issuer``/``--grant`` describe (named ``cli``), or exit 2 saying why."""
+    if issuer is None:
+        if grants:
+            console.print("[red]✗[/red] --grant needs --issuer")
+            raise typer.Exit(2)
+        return None
+    rules = []
+    for grant in grants:
+        scope, sep, allowed = grant.partition("=")
+        if not sep or not scope or not allowed:
+            console.print(f"[red]✗[/red] --grant {grant!r}: write SCOPE=GRANT[,GRANT…]")
+            raise typer.Exit(2)
+        rules.append({"scope": scope, "allow": [g.strip() for g in allowed.split(",")]})
+    if not rules:
+        console.print("[red]✗[/red] --issuer needs at least one --grant SCOPE=GRANT[,GRANT…]")
+        raise typer.Exit(2)
+    try:
+        return Issuer.model_validate({"name": "cli", "issuer": issuer, "access": rules})
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "issuer"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            console.print(f"[red]✗[/red] --issuer/--grant ({where}): {message}")
+        raise typer.Exit(2) from None
 
 
 def query(

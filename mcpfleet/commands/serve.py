@@ -82,15 +82,20 @@ def gateway(
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
     catalog = catalog_or_exit(settings)
     local = not in_cluster() if mode is Mode.AUTO else mode is Mode.LOCAL
-    run_service(
-        gateway_app(
+    try:
+        service = gateway_app(
             settings,
             local=local,
             public_url=public_url,
             auth=not no_auth,
             triage=triage,
             router_url=router_url,
-        ),
+        )
+    except ValueError as exc:  # a setting that cannot work, e.g. issuers without a resource
+        typer.echo(f"✗ {exc}", err=True)
+        raise typer.Exit(2) from None
+    run_service(
+        service,
         host=host,
         port=port or catalog.platform.gateway.port,
         log_level=settings.log_level,

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from catalog import Catalog, CatalogError, parse_duration
+from catalog.access import parse_grant
 from runtime.db import DatabaseError, open_database
 from runtime.settings import Settings
 from runtime.store import ServerRegistry, TokenInfo, TokenNameTaken, TokenNotFound, TokenStore
@@ -40,7 +41,10 @@ CATALOG = typer.Option(
 def create(
     name: str = typer.Option(..., "--name", help="Who the token is for (a person or a bot)."),
     scopes: str | None = typer.Option(
-        None, "--scopes", help="Comma-separated servers it may call; omit for all servers."
+        None,
+        "--scopes",
+        help="Comma-separated grants: servers, or SERVER:TOOL patterns with * and an optional "
+        ":ro (read-only tools only), e.g. grafana,kubernetes-prod:pods_*:ro; omit for all.",
     ),
     ttl: str | None = typer.Option(
         None, "--ttl", help="Lifetime such as 30d or 12h, or 'never' (default: the catalog's)."
@@ -60,7 +64,8 @@ def create(
             if wanted is not None:
                 known = {s.name for s in fleet.servers}
                 known |= {r.name for r in await ServerRegistry(db).list_servers()}
-                unknown = sorted(set(wanted) - known)
+                named = {parse_grant(w).server for w in wanted}  # ValueError: how to write one
+                unknown = sorted(s for s in named - known if "*" not in s)
                 if unknown:
                     raise _Refused(
                         f"unknown server(s) in --scopes: {', '.join(unknown)} "

@@ -13,6 +13,11 @@
   ``GET /api/v1/servers``, ``GET /api/v1/health``, ``/metrics`` and the RFC 9728
   metadata document.
 
+Callers bring mcpfleet's own tokens or, with ``gateway.auth.issuers``, access tokens from
+an identity provider (:mod:`runtime.gateway.oauth`: the gateway is an OAuth 2.1 resource
+server). Either kind carries grants down to single tools, checked on every path by
+:mod:`runtime.gateway.access`; the caller's token never goes upstream.
+
 Upstreams (:mod:`runtime.gateway.upstream`) are pooled sessions over streamable HTTP,
 SSE or stdio, balanced least-in-flight, health-checked, behind per-endpoint circuit
 breakers; read-only tools are retried once on another endpoint, writes never.

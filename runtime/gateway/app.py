@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 
 from runtime.db import Database, open_database
+from runtime.gateway.access import is_read_only
+from runtime.gateway.auth import BearerTokens, TokenVerifier
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.config import GatewayConfig, in_cluster
 from runtime.gateway.fastpath import FastPath, FastPathRoute
@@ -26,6 +29,7 @@ from runtime.gateway.federation import Federation, GatewayTool
 from runtime.gateway.handlers import install_error_handlers
 from runtime.gateway.mcp_route import McpRoute
 from runtime.gateway.metrics import GatewayMetrics
+from runtime.gateway.oauth import JwtVerifier
 from runtime.gateway.openapi import install_openapi
 from runtime.gateway.registry import RegistryBridge
 from runtime.gateway.rest import router
@@ -153,9 +157,28 @@ class _Resources:
         fastpath = await stack.enter_async_context(
             FastPath(pool, calls, server_info=server.server_info_stamp)
         )
+        access_tokens = None
+        if config.auth and config.oauth is not None:
+            # for the issuers' metadata and keys (never the clients' tokens); closed after
+            # the background refresh below has stopped
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=10.0))
+            access_tokens = JwtVerifier(config.oauth, http)
         background = await stack.enter_async_context(anyio.create_task_group())
         stack.callback(background.cancel_scope.cancel)
         background.start_soon(registry.follow, pool, config.pool.health_interval)
+        verifier: TokenVerifier | None = None
+        if config.auth:
+            if access_tokens is not None:
+                background.start_soon(access_tokens.run)  # first fetch now, then refresh
+            tokens = TokenStore(
+                db, cache_ttl=settings.token_cache_ttl, stale_ttl=settings.token_stale_ttl
+            )
+            stack.push_async_callback(tokens.aclose)
+            verifier = BearerTokens(tokens, access_tokens)
+        limiter = None
+        if config.requests_per_minute is not None:
+            limiter = RateLimiter(db, limit=config.requests_per_minute, window=60.0)
+            stack.push_async_callback(limiter.aclose)
 
         app.state.settings = settings
         app.state.config = config
@@ -168,20 +191,14 @@ class _Resources:
         app.state.mcp = manager
         app.state.fastpath = fastpath
         app.state.public_url = config.public_url
-        tokens = limiter = None
-        if config.auth:
-            tokens = TokenStore(
-                db, cache_ttl=settings.token_cache_ttl, stale_ttl=settings.token_stale_ttl
-            )
-            stack.push_async_callback(tokens.aclose)
-        if config.requests_per_minute is not None:
-            limiter = RateLimiter(db, limit=config.requests_per_minute, window=60.0)
-            stack.push_async_callback(limiter.aclose)
+        app.state.oauth = config.oauth
         app.state.guard = Guard(
-            verifier=tokens,
+            verifier=verifier,
             limiter=limiter,
             allowlist=IpAllowlist(config.ip_allowlist),
             public_url=config.public_url,
+            oauth=config.oauth,
+            read_only=lambda server, tool: is_read_only(pool, server, tool),
         )
         # Serve with the first health round done, so tools/list is complete from the start.
         with anyio.move_on_after(config.pool.connect_timeout + config.pool.list_timeout):

@@ -3,6 +3,8 @@
 The MCP endpoint, the REST API and (through :class:`runtime.contracts.ToolCaller`)
 triage all call tools here, so no entry point can skip the audit or the metrics. The
 audit record is handed to a non-blocking writer: the call never waits on the database.
+A call made for a principal is held to its grants here too (the last line of defence:
+the entry points refuse earlier, with the answer their protocol expects).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any, Protocol
 import mcp_types as types
 
 from runtime.contracts import ToolOutcome
+from runtime.gateway.access import check_tool, is_read_only
 from runtime.gateway.errors import GatewayError
 from runtime.gateway.metrics import UNKNOWN_TOOL, GatewayMetrics
 from runtime.gateway.upstream.pool import UpstreamPool
+from runtime.store.tokens import Principal
 
 __all__ = ["AuditSink", "ToolCalls"]
 
@@ -37,6 +41,8 @@ class AuditSink(Protocol):
         latency_ms: float,
         arguments: Mapping[str, Any] | None,
         error: str | None,
+        subject: str | None = None,
+        client_id: str | None = None,
     ) -> None: ...
 
 
@@ -49,13 +55,24 @@ class ToolCalls:
         self.audit = audit
 
     async def call(
-        self, server: str, tool: str, arguments: dict[str, Any] | None, *, client: str
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        *,
+        client: str,
+        principal: Principal | None = None,
     ) -> types.CallToolResult:
-        """Call ``server``'s ``tool`` for ``client``.
+        """Call ``server``'s ``tool`` for ``client`` (as ``principal``, when given: its
+        grants must cover the tool, and its subject and client id go to the audit).
 
         Raises:
+            Forbidden: ``principal`` may not call this tool.
             GatewayError: unknown server/tool, or the upstream failed (see the pool).
         """
+        if principal is not None:
+            read_only = is_read_only(self.pool, server, tool)
+            check_tool(principal, server, tool, read_only=read_only)
         started = time.perf_counter()
         status, error = "cancelled", None
         try:
@@ -70,14 +87,24 @@ class ToolCalls:
             return result
         finally:
             seconds = time.perf_counter() - started
-            self.record(server, tool, arguments, client, status, error, seconds)
+            self.record(
+                server, tool, arguments, client, status, error, seconds, principal=principal
+            )
 
     async def call_tool(
-        self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
+        self,
+        server: str,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        client: str,
+        principal: Principal | None = None,
     ) -> ToolOutcome:
         """The :class:`~runtime.contracts.ToolCaller` contract, in plain JSON-able form."""
         started = time.perf_counter()
-        result = await self.call(server, tool, dict(arguments), client=client)
+        result = await self.call(
+            server, tool, dict(arguments), client=client, principal=principal
+        )
         structured = result.structured_content
         return ToolOutcome(
             server=server,
@@ -100,6 +127,8 @@ class ToolCalls:
         status: str,
         error: str | None,
         seconds: float,
+        *,
+        principal: Principal | None = None,
     ) -> None:
         known = self._known(server, tool)
         self.metrics.observe(
@@ -116,6 +145,8 @@ class ToolCalls:
             latency_ms=seconds * 1000,
             arguments=arguments,
             error=error,
+            subject=principal.subject if principal else None,
+            client_id=principal.client_id if principal else None,
         )
         if status != "ok":
             logger.warning(

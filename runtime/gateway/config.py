@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from catalog import Catalog
 from catalog.model import parse_duration
+from runtime.gateway.oauth import ResourceServer
 from runtime.gateway.upstream.pool import PoolSettings
 from runtime.gateway.upstream.spec import ServerSpec, specs_from_catalog
 
@@ -25,6 +26,8 @@ class GatewayConfig:
     ip_allowlist: tuple[str, ...] = ()
     public_url: str | None = None
     auth: bool = True
+    oauth: ResourceServer | None = None
+    """Access tokens from the catalog's issuers (``gateway.auth``), beside mcpfleet tokens."""
 
     @classmethod
     def from_catalog(
@@ -36,7 +39,12 @@ class GatewayConfig:
         public_url: str | None = None,
         auth: bool = True,
     ) -> GatewayConfig:
-        """``local``: launch ``local`` commands over stdio instead of in-cluster Services."""
+        """``local``: launch ``local`` commands over stdio instead of in-cluster Services.
+
+        Raises:
+            ValueError: issuers are configured but no resource URI can be known (neither
+                ``gateway.auth.resource`` nor ``public_url``).
+        """
         gateway = catalog.platform.gateway
         env = os.environ if environ is None else environ
         return cls(
@@ -49,6 +57,7 @@ class GatewayConfig:
             ip_allowlist=tuple(gateway.ip_allowlist),
             public_url=public_url,
             auth=auth,
+            oauth=ResourceServer.from_catalog(gateway.auth, public_url) if auth else None,
         )
 
 

@@ -12,10 +12,11 @@ from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.federation import principal_of
 from runtime.gateway.metrics import GatewayMetrics
+from runtime.gateway.oauth import ResourceServer
 from runtime.gateway.relay import Relay
 from runtime.gateway.upstream.pool import UpstreamPool
 
-__all__ = ["get_calls", "get_metrics", "get_pool", "get_principal", "get_relay"]
+__all__ = ["get_calls", "get_metrics", "get_oauth", "get_pool", "get_principal", "get_relay"]
 
 
 def get_principal(request: Request) -> Principal:
@@ -31,6 +32,12 @@ def get_calls(request: Request) -> ToolCalls:
 def get_pool(request: Request) -> UpstreamPool:
     pool: UpstreamPool = request.app.state.pool
     return pool
+
+
+def get_oauth(request: Request) -> ResourceServer | None:
+    """The gateway as an OAuth resource server (``None``: mcpfleet tokens only)."""
+    oauth: ResourceServer | None = getattr(request.app.state, "oauth", None)
+    return oauth
 
 
 def get_metrics(request: Request) -> GatewayMetrics:

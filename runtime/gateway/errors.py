@@ -20,6 +20,7 @@ __all__ = [
     "Forbidden",
     "GatewayError",
     "IpNotAllowed",
+    "IssuerUnreachable",
     "NotFound",
     "RateLimited",
     "Starting",
@@ -29,6 +30,7 @@ __all__ = [
     "UpstreamFailed",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "bearer_challenge",
     "error_body",
     "to_mcp_error",
 ]
@@ -61,32 +63,60 @@ class BadRequest(GatewayError):
     status, code, jsonrpc_code = 400, "bad_request", INVALID_PARAMS
 
 
+def bearer_challenge(**params: str | None) -> str:
+    """A ``WWW-Authenticate: Bearer`` value (RFC 6750 §3) with the parameters that are set."""
+    given = [
+        f'{name}="{value.replace(chr(92), "").replace(chr(34), "")}"'
+        for name, value in params.items()
+        if value
+    ]
+    return "Bearer " + ", ".join(given) if given else "Bearer"
+
+
 class Unauthorized(GatewayError):
     """Missing, unknown, expired or revoked bearer token."""
 
     status, code, jsonrpc_code = 401, "unauthorized", JSONRPC_UNAUTHORIZED
 
     def __init__(
-        self, reason: str, *, resource_metadata: str | None = None, token_given: bool = False
+        self,
+        reason: str,
+        *,
+        resource_metadata: str | None = None,
+        token_given: bool = False,
+        scope: str | None = None,
     ) -> None:
         super().__init__(reason)
         self.resource_metadata = resource_metadata
         self.token_given = token_given
+        self.scope = scope
 
     def headers(self) -> Mapping[str, str]:
-        """RFC 6750 §3: ``error="invalid_token"`` only when a token was presented."""
-        params = []
-        if self.resource_metadata:
-            params.append(f'resource_metadata="{self.resource_metadata}"')
-        if self.token_given:
-            params.append('error="invalid_token"')
-        return {"WWW-Authenticate": "Bearer " + ", ".join(params) if params else "Bearer"}
+        """RFC 6750 §3: ``error="invalid_token"`` only when a token was presented; the
+        metadata URL (RFC 9728 §5.1) and the scopes to ask for as the MCP spec says."""
+        challenge = bearer_challenge(
+            resource_metadata=self.resource_metadata,
+            scope=self.scope,
+            error="invalid_token" if self.token_given else None,
+        )
+        return {"WWW-Authenticate": challenge}
 
 
 class Forbidden(GatewayError):
-    """A valid token whose scopes do not cover the server it asked for."""
+    """A valid token whose grants do not cover the server or tool it asked for.
+
+    ``challenge`` (an ``insufficient_scope`` ``WWW-Authenticate`` value) tells an OAuth
+    client which scopes would do, so it can ask its authorization server for them.
+    """
 
     status, code, jsonrpc_code = 403, "forbidden", JSONRPC_FORBIDDEN
+
+    def __init__(self, reason: str, *, challenge: str | None = None, **detail: Any) -> None:
+        super().__init__(reason, **detail)
+        self.challenge = challenge
+
+    def headers(self) -> Mapping[str, str]:
+        return {"WWW-Authenticate": self.challenge} if self.challenge else {}
 
 
 class IpNotAllowed(Forbidden):
@@ -132,6 +162,15 @@ class StoreUnavailable(GatewayError):
     """The database behind tokens and rate limits cannot be reached: retry shortly."""
 
     status, code, jsonrpc_code = 503, "store_unavailable", INTERNAL_ERROR
+
+
+class IssuerUnreachable(GatewayError):
+    """The signing keys of the token's issuer cannot be had now: retry shortly."""
+
+    status, code, jsonrpc_code = 503, "issuer_unavailable", INTERNAL_ERROR
+
+    def headers(self) -> Mapping[str, str]:
+        return {"Retry-After": "10"}
 
 
 class Starting(GatewayError):

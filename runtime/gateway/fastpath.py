@@ -158,8 +158,13 @@ class FastPath:
         parts = split_name(federated)
         if parts is None or not principal.allows(parts[0]):
             return None
-        upstream = self.relay.relayable(*parts)
-        return None if upstream is None else _Resolved(upstream, parts[1])
+        server, tool = parts
+        upstream = self.relay.relayable(server, tool)
+        if upstream is None or not principal.allows_tool(
+            server, tool, upstream.is_read_only(tool)
+        ):
+            return None  # the SDK path refuses it (the middleware already has, by Mcp-Name)
+        return _Resolved(upstream, tool)
 
     def resolve(self, candidate: Candidate, request: dict[str, Any]) -> _Call | None:
         """The upstream for a parsed request, if it may be relayed for this principal."""
@@ -178,7 +183,7 @@ class FastPath:
                 call.upstream,
                 call.tool,
                 request["params"],
-                client=candidate.principal.name,
+                principal=candidate.principal,
                 shape=partial(sieved, version=candidate.version),
                 rid=request["id"],
             )

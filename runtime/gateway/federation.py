@@ -2,7 +2,9 @@
 
 ``tools/list`` is every healthy upstream's tools renamed ``<server>__<tool>`` (title,
 description, schemas and annotations kept), sorted by name so every replica and every
-call lists them in the same order, filtered to the servers the caller's token may use.
+call lists them in the same order, filtered to the tools the caller's grants cover (a
+``:ro`` grant only the read-only ones). Prompts and resources are listed to callers whose
+grants cover the whole server (for reads).
 ``tools/call`` is forwarded through :class:`~runtime.gateway.calls.ToolCalls`. Prompts
 are federated the same way; resources keep their URIs and are routed by them.
 
@@ -101,7 +103,18 @@ class Federation:
         """What ``principal`` sees in ``tools/list``, in the deterministic order."""
         tools = [tool.definition for tool in self.local_tools.values()]
         for upstream in self._visible(principal):
-            tools.extend(self._renamed_for(upstream)[0])
+            renamed = self._renamed_for(upstream)[0]
+            if principal.scopes is None:
+                tools.extend(renamed)
+                continue
+            listing = upstream.listing  # the one _renamed_for just read (no await between)
+            if listing is None:
+                continue
+            tools.extend(
+                federated
+                for own, federated in zip(listing.tools, renamed, strict=True)
+                if principal.allows_tool(upstream.name, own.name, upstream.is_read_only(own.name))
+            )
         return sorted(tools, key=lambda tool: tool.name)
 
     def input_schema(self, name: str) -> dict[str, Any] | None:
@@ -119,6 +132,14 @@ class Federation:
 
     def _visible(self, principal: Principal) -> list[Upstream]:
         return [u for u in self.pool.upstreams() if u.up and principal.allows(u.name)]
+
+    def _wholly_visible(self, principal: Principal) -> list[Upstream]:
+        """Servers whose prompts and resources ``principal`` may see: all of it, for reads."""
+        return [
+            u
+            for u in self._visible(principal)
+            if principal.allows_every_tool(u.name, read_only=True)
+        ]
 
     def _renamed_for(
         self, upstream: Upstream
@@ -161,9 +182,10 @@ class Federation:
                 tool=params.name,
             )
         server, tool = parts
-        _check_scope(principal, server)
-        try:
-            return await self.calls.call(server, tool, arguments, client=principal.name)
+        try:  # ToolCalls holds the call to the principal's grants (Forbidden if not)
+            return await self.calls.call(
+                server, tool, arguments, client=principal.name, principal=principal
+            )
         except UPSTREAM_FAILURES as exc:
             # The tool ran into trouble upstream: tell the model in the result, per the spec,
             # so it can see the reason and decide; unknown tools stay protocol errors.
@@ -175,7 +197,7 @@ class Federation:
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
         prompts: list[types.Prompt] = []
-        for upstream in self._visible(principal_of(ctx.request)):
+        for upstream in self._wholly_visible(principal_of(ctx.request)):
             prompts.extend(self._renamed_for(upstream)[1])
         return types.ListPromptsResult(prompts=sorted(prompts, key=lambda p: p.name))
 
@@ -187,14 +209,18 @@ class Federation:
             raise NotFound(f"unknown prompt {params.name!r}")
         server, prompt = parts
         principal = principal_of(ctx.request)
-        _check_scope(principal, server)
+        if not principal.allows_every_tool(server, read_only=True):
+            raise Forbidden(
+                f"token {principal.name!r} may not use the prompts of server {server!r}",
+                server=server,
+            )
         return await self.pool.get_prompt(server, prompt, params.arguments)
 
     async def _list_resources(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
         resources: list[types.Resource] = []
-        for upstream in self._visible(principal_of(ctx.request)):
+        for upstream in self._wholly_visible(principal_of(ctx.request)):
             if upstream.listing is not None:
                 resources.extend(upstream.listing.resources)
         return types.ListResourcesResult(resources=sorted(resources, key=lambda r: str(r.uri)))
@@ -203,15 +229,10 @@ class Federation:
         self, ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
-        for upstream in self._visible(principal_of(ctx.request)):
+        for upstream in self._wholly_visible(principal_of(ctx.request)):
             if upstream.listing and any(str(r.uri) == uri for r in upstream.listing.resources):
                 return await self.pool.read_resource(upstream.name, uri)
         raise NotFound(f"no server in your scope lists the resource {uri!r}")
-
-
-def _check_scope(principal: Principal, server: str) -> None:
-    if not principal.allows(server):
-        raise Forbidden(f"token {principal.name!r} may not use server {server!r}", server=server)
 
 
 async def _translate_errors(ctx: ServerRequestContext[Any], call_next: CallNext) -> HandlerResult:

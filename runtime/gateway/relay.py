@@ -37,6 +37,7 @@ from mcp_types.methods import serialize_server_result
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 
+from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.errors import (
     GatewayError,
@@ -182,7 +183,7 @@ class Relay:
         tool: str,
         params: Mapping[str, Any],
         *,
-        client: str,
+        principal: Principal,
         shape: Shape,
         rid: Any = None,
     ) -> Relayed:
@@ -215,7 +216,14 @@ class Relay:
         finally:
             seconds = time.perf_counter() - started
             self.calls.record(  # the one audit/metrics/log step
-                upstream.name, tool, audited, client, status, error, seconds
+                upstream.name,
+                tool,
+                audited,
+                principal.name,
+                status,
+                error,
+                seconds,
+                principal=principal,
             )
 
     def _route(self, endpoint: Endpoint) -> _Route:

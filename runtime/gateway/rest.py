@@ -2,10 +2,12 @@
 
 Every route declares the error statuses it can really answer with (the OpenAPI test
 holds the app to that). Security is applied by the middleware, not here, except for the
-per-server scope of a tool call, which only the route knows. A tool call to an upstream
-the fast path can reach is relayed as JSON (:class:`~runtime.gateway.relay.Relay`: same
-pool loop, retry rule, audit and metrics) and its answer written without re-validating
-it; any other goes through the SDK client. Both answer the same bytes (tests hold them).
+per-tool grant of a tool call, which only the route knows (refused with the
+``insufficient_scope`` challenge an OAuth client can act on), and the registry view,
+which shows each caller only the servers and tools its grants cover. A tool call to an
+upstream the fast path can reach is relayed as JSON (:class:`~runtime.gateway.relay.Relay`:
+same pool loop, retry rule, audit and metrics) and its answer written without
+re-validating it; any other goes through the SDK client. Both answer the same bytes.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ import mcp_types as types
 from fastapi import APIRouter, Body, Depends, Path, Request, Response
 from pydantic import ValidationError
 
+from runtime.gateway.access import check_tool, is_read_only
 from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
-from runtime.gateway.deps import get_calls, get_metrics, get_pool, get_principal, get_relay
-from runtime.gateway.errors import Forbidden
+from runtime.gateway.deps import (
+    get_calls,
+    get_metrics,
+    get_oauth,
+    get_pool,
+    get_principal,
+    get_relay,
+)
 from runtime.gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from runtime.gateway.naming import federated_name
+from runtime.gateway.oauth import ResourceServer
 from runtime.gateway.relay import NOT_RELAYABLE, Relay, dumps
 from runtime.gateway.schemas import (
     EndpointInfo,
@@ -44,8 +54,8 @@ router = APIRouter()
 
 ERROR_TEXT = {
     400: "Malformed request (body is not a JSON object, bad parameters).",
-    401: "Missing, unknown, expired or revoked bearer token.",
-    403: "Token not scoped for this server, or client address not allowed.",
+    401: "Missing, unknown, expired or revoked bearer token, or an access token not for us.",
+    403: "Token's grants do not cover this server or tool, or client address not allowed.",
     404: "No such server or tool.",
     429: "Rate limit exceeded; see Retry-After.",
     502: "The upstream failed mid-call or answered with a protocol error.",
@@ -77,19 +87,22 @@ async def call_tool(
     principal: Principal = Depends(get_principal),
     calls: ToolCalls = Depends(get_calls),
     relay: Relay | None = Depends(get_relay),
+    oauth: ResourceServer | None = Depends(get_oauth),
 ) -> ToolCallResponse | Response:
     """Forward a tool call; a tool-level failure is a 200 with ``isError: true``."""
-    if not principal.allows(server):
-        raise Forbidden(f"token {principal.name!r} may not use server {server!r}", server=server)
+    read_only = is_read_only(calls.pool, server, tool)
+    check_tool(principal, server, tool, read_only=read_only, oauth=oauth)
     started = time.perf_counter()
     upstream = relay.relayable(server, tool) if relay is not None else None
     if relay is not None and upstream is not None:
         params = {"name": tool, "arguments": arguments or {}}
-        reply = await relay.call(upstream, tool, params, client=principal.name, shape=_as_result)
+        reply = await relay.call(upstream, tool, params, principal=principal, shape=_as_result)
         return Response(
             dumps(_response(server, tool, reply.result, started)), media_type="application/json"
         )
-    result = await calls.call(server, tool, arguments or {}, client=principal.name)
+    result = await calls.call(
+        server, tool, arguments or {}, client=principal.name, principal=principal
+    )
     return ToolCallResponse.model_validate(_response(server, tool, result, started))
 
 
@@ -134,7 +147,7 @@ async def list_servers(
     principal: Principal = Depends(get_principal), pool: UpstreamPool = Depends(get_pool)
 ) -> ServersResponse:
     return ServersResponse(
-        servers=[_server_info(u) for u in pool.upstreams() if principal.allows(u.name)]
+        servers=[_server_info(u, principal) for u in pool.upstreams() if principal.allows(u.name)]
     )
 
 
@@ -173,11 +186,15 @@ async def metrics(registry: GatewayMetrics = Depends(get_metrics)) -> Response:
 )
 @router.get(METADATA_PATH + "/mcp", include_in_schema=True, tags=["auth"])
 async def protected_resource_metadata(request: Request) -> dict[str, Any]:
-    """Tells MCP clients how to present credentials: a bearer token in the header.
+    """Tells MCP clients where to get a token and how to present it.
 
-    Tokens are issued out of band (``mcpfleet token create``); there is no authorization
-    server to advertise, so ``authorization_servers`` is omitted (it is optional).
+    With ``gateway.auth.issuers`` it lists them as ``authorization_servers`` with the
+    scopes their rules look for. Without, tokens are issued out of band (``mcpfleet token
+    create``): no authorization server to advertise, so that field is omitted (optional).
     """
+    oauth: ResourceServer | None = getattr(request.app.state, "oauth", None)
+    if oauth is not None:
+        return {**oauth.metadata(), "resource_documentation": _docs_url(oauth.resource)}
     base = request.app.state.public_url or str(request.base_url).rstrip("/")
     pool: UpstreamPool = request.app.state.pool
     return {
@@ -190,7 +207,11 @@ async def protected_resource_metadata(request: Request) -> dict[str, Any]:
     }
 
 
-def _server_info(upstream: Upstream) -> ServerInfo:
+def _docs_url(resource: str) -> str:
+    return resource.removesuffix("/mcp") + "/docs"
+
+
+def _server_info(upstream: Upstream, principal: Principal) -> ServerInfo:
     return ServerInfo(
         name=upstream.name,
         kind=upstream.spec.kind,
@@ -218,5 +239,6 @@ def _server_info(upstream: Upstream) -> ServerInfo:
                 read_only=upstream.is_read_only(t.name),
             )
             for t in upstream.tools
+            if principal.allows_tool(upstream.name, t.name, upstream.is_read_only(t.name))
         ],
     )

@@ -39,6 +39,10 @@ class AuditRecord:
     latency_ms: float = field(metadata={"sql": "float8"})
     arguments: dict[str, Any] = field(default_factory=dict, metadata={"sql": "jsonb"})
     error: str | None = field(default=None, metadata={"sql": "text"})
+    #: The access token's subject, when the caller came with one from an issuer.
+    subject: str | None = field(default=None, metadata={"sql": "text"})
+    #: The OAuth client that obtained that token.
+    client_id: str | None = field(default=None, metadata={"sql": "text"})
     at: datetime = field(default_factory=lambda: datetime.now(UTC), metadata={"sql": "timestamptz"})
     id: uuid.UUID = field(default_factory=uuid.uuid4, metadata={"sql": "uuid"})
 

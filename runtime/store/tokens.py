@@ -27,11 +27,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import ClassVar
 
 from psycopg import errors as pg_errors
 from psycopg.rows import class_row
 
+from catalog.access import Grants, parse_grant
 from runtime.db import Database, DatabaseUnavailable
 
 __all__ = [
@@ -53,7 +55,6 @@ __all__ = [
 TOKEN_PREFIX = "mcpf_"
 _TOKEN_SHAPE = re.compile(r"^mcpf_[A-Za-z0-9_-]{43}$")
 _NAME_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-_SCOPE_SHAPE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DISPLAY_CHARS = 12
 log = logging.getLogger(__name__)
 
@@ -90,15 +91,38 @@ class TokenNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a verified token speaks for and which servers it may call."""
+    """Who a verified token speaks for and which servers and tools it may call.
+
+    ``scopes`` are grants in the one grammar of :mod:`catalog.access` (``grafana``,
+    ``kubernetes-prod:pods_*``, ``*:*:ro``); ``None`` means everything. An mcpfleet token
+    stores them as its scopes; an access token from an issuer gets them from the catalog's
+    rules, and also names its ``subject``, ``client_id`` and ``issuer`` (for the audit).
+    """
 
     name: str
     scopes: frozenset[str] | None
     expires_at: datetime | None
+    subject: str | None = None
+    client_id: str | None = None
+    issuer: str | None = None
+
+    @cached_property
+    def _grants(self) -> Grants:
+        return Grants.parse(self.scopes or ())
 
     def allows(self, server: str) -> bool:
-        """True if the token may call ``server`` (no scopes means every server)."""
-        return self.scopes is None or server in self.scopes
+        """True if the token may call some tool of ``server`` (no scopes: every server)."""
+        return self.scopes is None or self._grants.allows(server)
+
+    def allows_tool(self, server: str, tool: str, read_only: bool = False) -> bool:
+        """True if the token may call ``tool`` of ``server``; ``read_only`` is whether the
+        gateway counts that tool as read-only (a ``:ro`` grant covers only those)."""
+        return self.scopes is None or self._grants.allows_tool(server, tool, read_only)
+
+    def allows_every_tool(self, server: str, read_only: bool = False) -> bool:
+        """True if a grant covers all of ``server`` (for reads only, if ``read_only``):
+        what seeing its prompts and resources, or its cached answers, takes."""
+        return self.scopes is None or self._grants.allows_every_tool(server, read_only)
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC))
@@ -177,7 +201,8 @@ class TokenStore:
         scopes: Iterable[str] | None = None,
         ttl: timedelta | None = None,
     ) -> IssuedToken:
-        """Issue a token for ``name``; ``scopes`` are server names (None: all servers).
+        """Issue a token for ``name``; ``scopes`` are grants (:mod:`catalog.access`): server
+        names, or server and tool patterns such as ``kubernetes-prod:pods_*:ro`` (None: all).
 
         Raises:
             ValueError: a malformed name, scope or ttl.
@@ -192,9 +217,8 @@ class TokenStore:
         if scope_list is not None:
             if not scope_list:
                 raise ValueError("an empty scope list allows no server; omit scopes for all")
-            bad = [s for s in scope_list if not _SCOPE_SHAPE.match(s)]
-            if bad:
-                raise ValueError(f"scopes must be server names; not valid: {', '.join(bad)}")
+            for scope in scope_list:
+                parse_grant(scope)  # raises ValueError saying how to write a grant
         if ttl is not None and ttl <= timedelta(0):
             raise ValueError(f"ttl must be positive, got {ttl}")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)

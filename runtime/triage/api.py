@@ -44,7 +44,7 @@ def create_triage() -> APIRouter:
     async def triage(body: TextRequest, request: Request) -> Decision:
         """The decision alone: route, ranked candidates with scores, arguments, timings."""
         principal = _principal(request)
-        return await _service(request).decide(body.text, principal.scopes if principal else None)
+        return await _service(request).decide(body.text, principal)
 
     @router.post("/embed", response_model=EmbedResponse, response_model_by_alias=True)
     async def embed(body: TextRequest, request: Request) -> EmbedResponse:
@@ -63,7 +63,7 @@ def create_triage() -> APIRouter:
         return await _service(request).query(
             body,
             client=principal.name if principal else "anonymous",
-            servers=principal.scopes if principal else None,
+            access=principal,
             tool_caller=getattr(state, "calls", None),
             completer=getattr(state, "model_router", None),
         )

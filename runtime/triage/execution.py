@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from runtime.contracts import Completer, CompletionFailed, ToolCaller
-from runtime.store import AppContexts, QueryHistory, QueryRecord
+from runtime.store import AppContexts, Principal, QueryHistory, QueryRecord
 from runtime.triage.decision import Candidate, Decision, Route
 from runtime.triage.fleet import FleetIndex
 from runtime.triage.local_llm import OllamaLlm
@@ -112,21 +112,24 @@ class QueryExecutor:
         confirm: bool = False,
         arguments: Mapping[str, Any] | None = None,
         tool: str | None = None,
-        servers: Collection[str] | None = None,
+        access: Principal | None = None,
         started: float | None = None,
     ) -> Answer:
         """Answer along ``decision.route`` and record the query, even if answering fails.
 
-        ``tool`` (``server/tool``, on one of ``servers``, the caller's) is the user's choice:
-        it runs that tool whatever the route; ``confirm`` runs the first candidate or the
-        chosen tool even when triage would not by itself (and allows a state change).
+        ``tool`` (``server/tool``, one ``access`` may call) is the user's choice: it runs
+        that tool whatever the route; ``confirm`` runs the first candidate or the chosen
+        tool even when triage would not by itself (and allows a state change). Tool calls
+        are made as ``access`` (the caller) and held to its grants.
         """
         started = started or time.perf_counter()
         answer = Answer(decision=decision, answer="")
         try:
             chosen = tool is not None or confirm
             hit = (
-                await self._cached(vector, decision) if vector is not None and not chosen else None
+                await self._cached(vector, decision, access)
+                if vector is not None and not chosen
+                else None
             )
             if tool is not None or (confirm and decision.route is Route.TOOL):
                 await self._tool(
@@ -138,7 +141,7 @@ class QueryExecutor:
                     confirm,
                     arguments or {},
                     tool,
-                    servers,
+                    access,
                 )
             elif hit is not None:
                 answer.answer = hit.answer or ""
@@ -157,7 +160,7 @@ class QueryExecutor:
                     confirm,
                     arguments or {},
                     None,
-                    servers,
+                    access,
                 )
             elif decision.route is Route.ESCALATE:
                 await self._escalate(text, answer, completer)
@@ -186,11 +189,19 @@ class QueryExecutor:
             return False
         return not decision.top.read_only
 
-    async def _cached(self, vector: np.ndarray, decision: Decision) -> QueryRecord | None:
+    async def _cached(
+        self, vector: np.ndarray, decision: Decision, access: Principal | None
+    ) -> QueryRecord | None:
         if not self.cache.enabled or decision.route is Route.CONTEXT:
             return None
         if decision.route is Route.TOOL and not decision.would_execute:
             return None  # only what would run by itself may be answered from history
+        if (
+            decision.route is Route.TOOL
+            and access is not None
+            and not access.allows_every_tool(decision.candidates[0].server, read_only=True)
+        ):
+            return None  # a past answer may come from a tool of that server it may not use
         matches = await self.history.nearest(
             vector,
             k=3,
@@ -227,10 +238,10 @@ class QueryExecutor:
         confirm: bool,
         given: Mapping[str, Any],
         chosen: str | None,
-        servers: Collection[str] | None,
+        access: Principal | None,
     ) -> None:
         decision = answer.decision
-        target = self._target(decision, chosen, servers)
+        target = self._target(decision, chosen, access)
         if target is None:
             answer.answer = (
                 f"{chosen} is not a tool you may use."
@@ -277,7 +288,9 @@ class QueryExecutor:
             answer.answer = "Tool calls are not available in this process (no gateway)."
             answer.needs = {"gateway": True}
             return
-        outcome = await caller.call_tool(target.server, target.tool, arguments, client=client)
+        outcome = await caller.call_tool(
+            target.server, target.tool, arguments, client=client, principal=access
+        )
         answer.result = {
             "server": outcome.server,
             "tool": outcome.tool,
@@ -307,7 +320,7 @@ class QueryExecutor:
                 )
 
     def _target(
-        self, decision: Decision, chosen: str | None, servers: Collection[str] | None
+        self, decision: Decision, chosen: str | None, access: Principal | None
     ) -> Candidate | None:
         """The tool to run: the user's choice (a candidate or any allowed tool), else the top."""
         if chosen is None:
@@ -318,9 +331,10 @@ class QueryExecutor:
         triage = self.fleet.triage
         if triage is None or chosen not in triage.index.position:
             return None
-        if servers is not None and chosen.split("/", 1)[0] not in servers:
-            return None
         position = triage.index.position[chosen]
+        read_only = bool(triage.index.read_only[position])
+        if access is not None and not access.allows_tool(*chosen.split("/", 1), read_only):
+            return None
         document = triage.index.documents[position]
         required = triage.index.schemas[position].get("required")
         return Candidate(
@@ -328,7 +342,7 @@ class QueryExecutor:
             tool=document.tool,
             score=0.0,
             description=document.summary,
-            read_only=bool(triage.index.read_only[position]),
+            read_only=read_only,
             required=[str(r) for r in required] if isinstance(required, list) else [],
         )
 

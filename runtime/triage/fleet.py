@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 import numpy as np
 
 from runtime.db import Database
-from runtime.store import ServerRegistry
+from runtime.store import Principal, ServerRegistry
 from runtime.triage.candidates import POOL, keyword_side
 from runtime.triage.decision import Decision, Route
 from runtime.triage.embedding import Embedder
@@ -155,19 +155,27 @@ class FleetIndex:
         text: str,
         vector: np.ndarray,
         *,
-        servers: Collection[str] | None = None,
+        access: Principal | None = None,
         k: int | None = None,
         use_llm: bool = True,
     ) -> Decision:
         """Decide with pgvector's nearest tools, the keyword side's best and remembered
-        questions, over ``servers`` (None: every server)."""
+        questions, over the tools ``access`` may call (a ``:ro`` grant: the read-only ones,
+        by annotation or the catalog's ``readOnlyTools``)."""
         triage = self.triage
         if triage is None:
             return Decision(route=Route.DIRECT, confidence=0.0, execution="no tools registered")
         index = triage.index
         allowed = (
-            None if servers is None else {d.key for d in index.documents if d.server in servers}
+            None
+            if access is None or access.scopes is None
+            else {
+                d.key
+                for d, read_only in zip(index.documents, index.read_only, strict=True)
+                if access.allows_tool(d.server, d.tool, bool(read_only))
+            }
         )
+        servers = None if allowed is None else {key.split("/", 1)[0] for key in allowed}
         query = index.prepare(text, vector)
         remembered = await self.memory.recall(vector, servers)
         extra = keyword_side(index, query, remembered)

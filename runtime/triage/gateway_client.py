@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from runtime.contracts import ToolOutcome
+from runtime.store import Principal
 
 __all__ = ["GatewayToolCaller", "GatewayUnreachable"]
 
@@ -31,9 +32,19 @@ class GatewayToolCaller:
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     async def call_tool(
-        self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
+        self,
+        server: str,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        client: str,
+        principal: Principal | None = None,
     ) -> ToolOutcome:
-        """Raises: GatewayUnreachable: no answer, or an HTTP error status with its reason."""
+        """Raises: GatewayUnreachable: no answer, or an HTTP error status with its reason.
+
+        ``principal`` stays here: the gateway checks triage's own token (its grants bound
+        the call) and learns who it is for from ``X-Mcpfleet-On-Behalf-Of``.
+        """
         url = f"{self._base}/api/v1/mcp/{quote(server, safe='')}/tools/{quote(tool, safe='')}"
         headers = {**self._headers, "X-Mcpfleet-On-Behalf-Of": client}
         try:

@@ -84,7 +84,7 @@ class TriageHost:
     async def find_tools(
         self, arguments: dict[str, Any], principal: Principal
     ) -> types.CallToolResult:
-        """The ``find_tools`` MCP tool: only tools of servers the caller's token allows."""
+        """The ``find_tools`` MCP tool: only tools the caller's grants cover."""
         query = arguments.get("query")
         k = arguments.get("k", 10)
         if not isinstance(query, str) or not query.strip():
@@ -94,7 +94,7 @@ class TriageHost:
         if self.service is None:
             return _tool_error("triage is starting; try again shortly")
         try:
-            found = await self.service.find_tools(query, k, principal.scopes)
+            found = await self.service.find_tools(query, k, principal)
         except TriageError as exc:
             return _tool_error(exc.reason)
         payload = {"tools": [f.model_dump(by_alias=True) for f in found]}

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
@@ -23,7 +23,7 @@ import ollama
 from catalog import Catalog, parse_duration
 from runtime.contracts import Completer, ToolCaller
 from runtime.db import Database
-from runtime.store import AppContexts, QueryHistory
+from runtime.store import AppContexts, Principal, QueryHistory
 from runtime.triage.decision import Decision, Route
 from runtime.triage.embedding import Embedder, EmbeddingError, MiniLMEmbedder
 from runtime.triage.execution import Answer, CachePolicy, QueryExecutor
@@ -73,27 +73,27 @@ class TriageService:
                 503, "the tool index is still being built (first start); try again shortly"
             )
 
-    async def decide(self, text: str, servers: Collection[str] | None = None) -> Decision:
+    async def decide(self, text: str, access: Principal | None = None) -> Decision:
         self.require_index()
         started = time.perf_counter()
         vector = await self.embed(text)
         embedded = time.perf_counter()
-        decision = await self.fleet.decide(text, vector, servers=servers)
+        decision = await self.fleet.decide(text, vector, access=access)
         timings = {**decision.timings, "embedMs": (embedded - started) * 1000}
         timings["totalMs"] = (time.perf_counter() - started) * 1000
         return decision.model_copy(update={"timings": timings})
 
     async def find_tools(
-        self, query: str, k: int = 10, servers: Collection[str] | None = None
+        self, query: str, k: int = 10, access: Principal | None = None
     ) -> list[FoundTool]:
-        """The ``k`` tools best fitting ``query`` among ``servers`` (None: all)."""
+        """The ``k`` tools best fitting ``query`` among those ``access`` may call (None: all)."""
         self.require_index()
         vector = await self.embed(query)
         triage = self.fleet.triage
         if triage is None:
             return []
         index = triage.index
-        decision = await self.fleet.decide(query, vector, servers=servers, k=k, use_llm=False)
+        decision = await self.fleet.decide(query, vector, access=access, k=k, use_llm=False)
         found = []
         for candidate in decision.candidates[:k]:
             position = index.position[candidate.key]
@@ -115,7 +115,7 @@ class TriageService:
         request: QueryRequest,
         *,
         client: str,
-        servers: Collection[str] | None,
+        access: Principal | None,
         tool_caller: ToolCaller | None,
         completer: Completer | None,
     ) -> QueryResponse:
@@ -126,7 +126,7 @@ class TriageService:
         except EmbeddingError:
             vector = None
         if vector is not None:
-            decision = await self.fleet.decide(request.text, vector, servers=servers)
+            decision = await self.fleet.decide(request.text, vector, access=access)
         else:  # still answer (and record) what can be answered without a vector
             decision = Decision(route=Route.DIRECT, confidence=0.0, decided_by="no-embedding")
         answer = await self.executor.run(
@@ -139,7 +139,7 @@ class TriageService:
             confirm=request.confirm,
             arguments=request.arguments,
             tool=request.tool,
-            servers=servers,
+            access=access,
             started=started,
         )
         return _response(answer)

@@ -135,6 +135,9 @@ def test_every_check_has_a_broken_fixture() -> None:
         "cross.gateway-ip",
         "cross.pool-range",
         "cross.port-collision",
+        "cross.unique-issuer",
+        "cross.grant-server",
+        "cross.auth-resource",
     }
 
 

@@ -31,6 +31,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from runtime.db import open_database
 from runtime.settings import Settings
+from tests.runtime.gateway.oauth.authorization_server import AuthorizationServer, OAuthClient
 
 REPO = Path(__file__).resolve().parents[2]
 MCPFLEET = [sys.executable, "-m", "mcpfleet"]
@@ -44,6 +45,7 @@ class Fleet:
     data_dir: Path
     output: list[str]
     pump: threading.Thread
+    issuer: AuthorizationServer
 
     @property
     def token(self) -> str:
@@ -88,6 +90,12 @@ def fleet() -> Iterator[Fleet]:
     root = Path(tempfile.mkdtemp(prefix="mcpfleet-up-test-"))
     data_dir = root / "state"
     port = _free_port()
+    # an identity provider for `--issuer`: real oidc-provider, tokens for this fleet's /mcp
+    issuer = AuthorizationServer(
+        root / "oidc",
+        resources={f"http://127.0.0.1:{port}/mcp": "mcp:echo"},
+        clients=[OAuthClient("laptop-agent", "mcp:echo")],
+    ).start()
     env = {**os.environ, "COLUMNS": "200", "MCPFLEET_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
     # as CI runs it: no virtual environment on PATH, so `python` must not be needed there
@@ -96,7 +104,18 @@ def fleet() -> Iterator[Fleet]:
     )
     env.pop("VIRTUAL_ENV", None)
     process = subprocess.Popen(
-        [*MCPFLEET, "up", "--port", str(port), "--proposals", "off"],
+        [
+            *MCPFLEET,
+            "up",
+            "--port",
+            str(port),
+            "--proposals",
+            "off",
+            "--issuer",
+            issuer.issuer,
+            "--grant",
+            "mcp:echo=everything:echo",
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -107,8 +126,9 @@ def fleet() -> Iterator[Fleet]:
     pump = _collect(process, lines)
     try:
         _wait_for("Ctrl-C stops everything", process, lines)
-        yield Fleet(process, f"http://127.0.0.1:{port}", data_dir, lines, pump)
+        yield Fleet(process, f"http://127.0.0.1:{port}", data_dir, lines, pump, issuer)
     finally:
+        issuer.stop()
         if process.poll() is None:
             process.kill()
             process.wait(10)
@@ -175,6 +195,30 @@ def test_an_mcp_client_sees_the_federated_tools_and_find_tools(fleet: Fleet) -> 
     assert "homelab__disk_usage" in found
 
 
+def test_up_accepts_access_tokens_from_the_issuer_it_was_pointed_at(fleet: Fleet) -> None:
+    """``mcpfleet up --issuer URL --grant SCOPE=GRANTS``: the scope limits the tools."""
+    text = "\n".join(fleet.output)
+    assert f"issuer     {fleet.issuer.issuer}: tokens for {fleet.url}/mcp (mcp:echo)" in text
+    token = asyncio.run(fleet.issuer.token("laptop-agent", f"{fleet.url}/mcp"))
+
+    async def tools() -> set[str]:
+        async with (
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}) as http,
+            Client(streamable_http_client(f"{fleet.url}/mcp", http_client=http)) as client,
+        ):
+            return {t.name for t in (await client.list_tools()).tools}
+
+    assert asyncio.run(tools()) == {"everything__echo", "find_tools"}
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=fleet.url, headers=headers, timeout=30) as http:
+        echoed = http.post("/api/v1/mcp/everything/tools/echo", json={"message": "jwt"})
+        refused = http.post("/api/v1/mcp/homelab/tools/disk_usage", json={})
+        metadata = http.get("/.well-known/oauth-protected-resource/mcp").json()
+    assert echoed.status_code == 200 and refused.status_code == 403
+    assert metadata["authorization_servers"] == [fleet.issuer.issuer]
+    assert metadata["resource"] == f"{fleet.url}/mcp"
+
+
 def test_sigint_stops_everything_cleanly_and_keeps_every_record(fleet: Fleet) -> None:
     children = fleet.descendants()
     assert children, "the gateway's stdio servers run as children"
@@ -185,7 +229,7 @@ def test_sigint_stops_everything_cleanly_and_keeps_every_record(fleet: Fleet) ->
     _, alive = psutil.wait_procs(children, timeout=15)
     assert alive == [], f"left running: {[p.cmdline() for p in alive]}"
 
-    async def counts() -> tuple[int, int]:
+    async def counts() -> tuple[int, int, int]:
         settings = Settings(data_dir=fleet.data_dir, catalog=REPO / "catalog")
         async with open_database(settings) as db, db.connection() as conn:
             audit = await (
@@ -194,8 +238,15 @@ def test_sigint_stops_everything_cleanly_and_keeps_every_record(fleet: Fleet) ->
                 )
             ).fetchone()
             history = await (await conn.execute("SELECT count(*) FROM query_history")).fetchone()
-            return int(audit[0]), int(history[0])
+            by_token = await (
+                await conn.execute(
+                    "SELECT count(*) FROM audit_log WHERE client = 'cli:laptop-agent' "
+                    "AND subject = 'laptop-agent' AND client_id = 'laptop-agent'"
+                )
+            ).fetchone()
+            return int(audit[0]), int(history[0]), int(by_token[0])
 
-    audit, history = asyncio.run(counts())
+    audit, history, by_access_token = asyncio.run(counts())
     assert audit >= 1
     assert history >= 1
+    assert by_access_token == 1  # the echo the issuer's token made

@@ -121,3 +121,25 @@ async def test_the_gateway_process_serves_and_shuts_down_gracefully_on_sigterm(
     messages = [r["msg"] for r in records]
     assert "Application startup complete." in messages
     assert "Application shutdown complete." in messages, "the lifespan closed everything"
+
+
+def test_issuers_without_a_resource_uri_stop_the_gateway_with_the_reason(
+    catalog_copy: Path,
+) -> None:
+    """Audiences need the resource URI: no ``--public-url`` and no ``gateway.auth.resource``."""
+    platform = catalog_copy / "platform.yaml"
+    platform.write_text(
+        platform.read_text().replace(
+            "  # auth:",
+            "  auth:\n    issuers:\n      - name: sso\n        issuer: https://sso.example.com\n"
+            "        access: [{scope: mcp, allow: ['*']}]\n  # was auth:",
+            1,
+        )
+    )
+    result = subprocess.run(
+        [str(MCPFLEET), "serve", "gateway", "--catalog", str(catalog_copy), "--mode", "local"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "set gateway.auth.resource" in result.stderr and "--public-url" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -53,6 +53,18 @@ def test_create_prints_only_the_token_and_it_verifies_with_its_scopes(cli_env: s
     assert "will not be shown again" in result.stderr
 
 
+def test_scopes_can_name_tools_and_read_only_access(cli_env: str) -> None:
+    """The grant grammar the catalog's issuer rules use: patterns, and ``:ro``."""
+    grants = "kubernetes-prod:pods_*:ro,proxmox-*:*:ro,adguard"
+    result = runner.invoke(app, ["token", "create", "--name", "ops", "--scopes", grants])
+    assert result.exit_code == 0, result.output
+    principal = _verify(cli_env, result.stdout.strip())
+    assert principal.scopes == frozenset(grants.split(","))
+    assert principal.allows_tool("kubernetes-prod", "pods_list", read_only=True)
+    assert not principal.allows_tool("kubernetes-prod", "pods_list", read_only=False)
+    assert principal.allows_tool("proxmox-ruapehu", "vm_status", read_only=True)
+
+
 def test_ttl_can_be_set_or_switched_off(cli_env: str) -> None:
     short = runner.invoke(app, ["token", "create", "--name", "short", "--ttl", "12h"])
     forever = runner.invoke(app, ["token", "create", "--name", "forever", "--ttl", "never"])
@@ -67,6 +79,8 @@ def test_ttl_can_be_set_or_switched_off(cli_env: str) -> None:
         (["--scopes", "adguard,nope"], "unknown server(s) in --scopes: nope"),
         (["--ttl", "soon"], "--ttl: not a duration"),
         (["--scopes", ","], "empty scope list"),
+        (["--scopes", "adguard:ro"], "write `adguard:*:ro`"),
+        (["--scopes", "grafana:query_*"], "unknown server(s) in --scopes: grafana"),
     ],
 )
 def test_bad_input_exits_1_with_a_reason_and_prints_no_token(

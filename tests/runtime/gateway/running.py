@@ -79,13 +79,15 @@ async def run_gateway(
     config: GatewayConfig,
     *,
     extensions: tuple[GatewayExtension, ...] = (),
+    port: int = 0,
 ) -> AsyncIterator[RunningGateway]:
+    """``port``: a fixed one when the test must know the URL first (an OAuth resource URI)."""
     app = create_app(settings, config, extensions=extensions)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
             host="127.0.0.1",
-            port=0,
+            port=port,
             log_config=None,
             lifespan="on",
             timeout_graceful_shutdown=10,

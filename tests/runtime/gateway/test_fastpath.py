@@ -29,6 +29,7 @@ from runtime.gateway.fastpath import FastPath
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
 from runtime.store.audit_records import REDACTED
+from runtime.store.tokens import Principal
 from tests.runtime.gateway.peers import Peer, stdio_spec
 from tests.runtime.gateway.running import (
     RunningGateway,
@@ -549,3 +550,26 @@ async def test_an_upstream_answering_in_sse_is_relayed_as_json(
     assert fast.headers["content-type"] == "application/json"
     assert fast.json() == sdk.json()
     assert fast.json()["result"]["content"][0]["text"] == "HI"
+
+
+async def test_the_fast_path_never_takes_a_call_the_callers_grants_do_not_cover(
+    gateway: RunningGateway,
+) -> None:
+    """Behind the middleware's ``Mcp-Name`` check, the fast path checks the grants itself."""
+    fast: FastPath = gateway.app.state.fastpath
+    request = modern_call("slow__echo", {"message": "x"})
+    headers = [(k.lower().encode(), v.encode()) for k, v in request["headers"].items()]
+    headers.append((b"content-length", b"100"))
+
+    def candidate(*grants: str) -> object:
+        principal = Principal("caller", frozenset(grants) if grants else None, None)
+        state = {"principal": principal}
+        return fast.candidate(
+            {"type": "http", "method": "POST", "headers": headers, "state": state}
+        )
+
+    assert candidate() is not None
+    assert candidate("slow:echo") is not None
+    assert candidate("slow:*:ro") is not None  # echo is read-only
+    assert candidate("slow:sleep") is None
+    assert candidate("relayed") is None

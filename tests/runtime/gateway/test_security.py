@@ -86,8 +86,9 @@ async def test_a_request_without_a_token_is_401_with_the_metadata_challenge(
         response = await rest.get("/api/v1/servers")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "unauthorized"
+    # RFC 9728 §3.1: the well-known path goes before the resource's own path (/mcp)
     assert response.headers["www-authenticate"] == (
-        f'Bearer resource_metadata="http://gateway{METADATA}"'
+        f'Bearer resource_metadata="http://gateway{METADATA}/mcp"'
     )
 
 
@@ -98,7 +99,7 @@ async def test_the_mcp_endpoint_refuses_without_a_token_with_a_json_rpc_error(
         response = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"].startswith(
-        f'Bearer resource_metadata="{gateway.url}{METADATA}"'
+        f'Bearer resource_metadata="{gateway.url}{METADATA}/mcp"'
     )
     assert response.json()["error"]["data"]["code"] == "unauthorized"
     assert response.json()["id"] is None

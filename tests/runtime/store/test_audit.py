@@ -251,7 +251,12 @@ async def test_records_of_a_process_killed_before_writing_them_are_replayed_by_t
     """The records were only in a (SIGKILLed) process's memory and journal: the next
     writer on the same data directory finds the journal and inserts every record once."""
     killed = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CRASHING_WRITER, pg_url, str(tmp_path), str(embedding_dim),
+        sys.executable,
+        "-c",
+        CRASHING_WRITER,
+        pg_url,
+        str(tmp_path),
+        str(embedding_dim),
         cwd=REPO,
     )
     assert await killed.wait() == -signal.SIGKILL
@@ -280,3 +285,42 @@ async def test_the_journal_is_emptied_once_its_records_are_written(
     assert _journal_lines(tmp_path) == [[]]  # written: nothing left to replay
     await writer.aclose()
     assert await _count(db) == 20 and _files(tmp_path) == []
+
+
+async def test_the_subject_and_client_id_of_an_access_token_are_recorded(
+    db: Database, tmp_path: Path
+) -> None:
+    writer = AuditWriter(db, spill_dir=tmp_path)
+    await writer.start()
+    writer.record(
+        client="keycloak:alice",
+        server="everything",
+        tool="echo",
+        status="ok",
+        latency_ms=1.0,
+        subject="alice",
+        client_id="claude-desktop",
+    )
+    writer.record(client="ci-bot", server="everything", tool="echo", status="ok", latency_ms=1.0)
+    await writer.aclose()
+    async with db.connection() as conn:
+        cur = await conn.execute("SELECT client, subject, client_id FROM audit_log ORDER BY client")
+        rows = await cur.fetchall()
+    assert rows == [("ci-bot", None, None), ("keycloak:alice", "alice", "claude-desktop")]
+
+
+def test_spill_lines_keep_the_identity_and_older_lines_still_read() -> None:
+    record = AuditRecord(
+        client="keycloak:alice",
+        server="s",
+        tool="t",
+        status="ok",
+        latency_ms=1.0,
+        subject="alice",
+        client_id="cli",
+    )
+    assert AuditRecord.from_json(record.to_json()) == record
+    older = json.loads(record.to_json())
+    del older["subject"], older["client_id"]  # written before the columns existed
+    parsed = AuditRecord.from_json(json.dumps(older))
+    assert parsed.subject is None and parsed.client_id is None and parsed.id == record.id

@@ -8,6 +8,7 @@ import pytest
 
 from runtime.db import Database
 from runtime.store import (
+    Principal,
     TokenExpired,
     TokenInvalid,
     TokenMissing,
@@ -160,6 +161,7 @@ async def test_listing_shows_live_tokens_without_secrets_and_revoked_on_request(
         ("has space", None, None, "token name"),
         ("ok", [], None, "empty scope list"),
         ("ok", ["Not_A_Server"], None, "Not_A_Server"),
+        ("ok", ["grafana:ro"], None, "write `grafana:\\*:ro`"),
         ("ok", None, timedelta(0), "ttl must be positive"),
     ],
 )
@@ -172,3 +174,27 @@ async def test_bad_creation_input_is_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         await TokenStore(db).create(name, scopes=scopes, ttl=ttl)
+
+
+async def test_a_token_can_be_scoped_to_tools_with_the_grant_grammar(db: Database) -> None:
+    """One grammar for mcpfleet tokens and access tokens: servers, tool patterns, ``:ro``."""
+    store = TokenStore(db)
+    issued = await store.create("pods-reader", scopes=["kubernetes-prod:pods_*:ro", "adguard"])
+    principal = await store.verify(issued.token)
+    assert principal.scopes == frozenset({"kubernetes-prod:pods_*:ro", "adguard"})
+    assert principal.allows("kubernetes-prod") and principal.allows("adguard")
+    assert not principal.allows("caddy")
+    assert principal.allows_tool("kubernetes-prod", "pods_list", read_only=True)
+    assert not principal.allows_tool("kubernetes-prod", "pods_delete", read_only=False)
+    assert not principal.allows_tool("kubernetes-prod", "secrets_list", read_only=True)
+    assert principal.allows_tool("adguard", "set_rules", read_only=False)
+    assert principal.allows_every_tool("adguard") and not principal.allows_every_tool(
+        "kubernetes-prod", read_only=True
+    )
+    assert principal.subject is None and principal.client_id is None and principal.issuer is None
+
+
+def test_an_unrestricted_principal_allows_every_tool() -> None:
+    everyone = Principal("all", None, None)
+    assert everyone.allows("x") and everyone.allows_tool("x", "y", read_only=False)
+    assert everyone.allows_every_tool("x", read_only=False)

@@ -24,10 +24,11 @@ from mcp.types import Tool, ToolAnnotations
 from catalog import Catalog, load_catalog
 from runtime.contracts import Completion, CompletionFailed, ToolOutcome
 from runtime.db import Database
-from runtime.store import AppContexts, QueryHistory, ServerRegistry
+from runtime.store import AppContexts, Principal, QueryHistory, ServerRegistry
 from runtime.triage.api import create_triage, install_error_handler
 from runtime.triage.embedding import MiniLMEmbedder
 from runtime.triage.execution import NO_MODEL
+from runtime.triage.schemas import QueryRequest, QueryResponse
 from runtime.triage.service import TriageService, open_triage
 from runtime.triage.toolset import load_tool_dir
 from tests.runtime.triage.fake_ollama import FakeOllama, serve_fake_ollama
@@ -68,7 +69,13 @@ class McpToolCaller:
     clients: list[str] = field(default_factory=list)
 
     async def call_tool(
-        self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
+        self,
+        server: str,
+        tool: str,
+        arguments: Mapping[str, Any],
+        *,
+        client: str,
+        principal: Principal | None = None,
     ) -> ToolOutcome:
         self.clients.append(client)
         async with Client(self.server) as session:
@@ -268,6 +275,32 @@ async def test_a_repeated_read_is_answered_from_the_semantic_cache(stack: Stack)
     assert second["answer"] == first["answer"]
     assert stack.calls == ["list_dhcp_leases"]  # called once
     assert len(await _history(stack.db)) == 2  # the cache hit is recorded too
+
+
+async def test_a_cached_tool_answer_is_served_only_to_callers_granted_that_whole_server(
+    stack: Stack,
+) -> None:
+    """The cache knows a past answer's server, not its tool: someone allowed only some
+    tools of the router must not be served what another of its tools returned."""
+
+    async def ask(text: str, grants: set[str] | None) -> QueryResponse:
+        principal = Principal("asker", None if grants is None else frozenset(grants), None)
+        return await stack.service.query(
+            QueryRequest(text=text),
+            client="asker",
+            access=principal,
+            tool_caller=stack.caller,
+            completer=None,
+        )
+
+    first = await ask("show the dhcp leases", None)
+    assert stack.calls == ["list_dhcp_leases"] and first.cached is False
+    narrow = await ask("show the dhcp leases please", {"router:ping_host"})
+    assert narrow.cached is False and "nas" not in narrow.answer
+    assert narrow.decision.candidates[0].tool == "ping_host"  # the only one it may use
+    readers = await ask("show the dhcp leases please", {"router:*:ro"})
+    assert readers.cached is True and readers.answer == first.answer
+    assert stack.calls == ["list_dhcp_leases"]
 
 
 async def test_a_state_changing_tool_never_runs_without_confirm_and_bypasses_the_cache(
@@ -529,8 +562,9 @@ async def test_find_tools_returns_callable_names_and_schemas_within_scopes(stack
     found = await stack.service.find_tools("check if a hostname is blocked", k=3)
     assert found[0].name == "dnsfilter__check_host"
     assert found[0].input_schema["required"] == ["hostname"]
+    router_only = Principal("r", frozenset({"router"}), None)
     limited = await stack.service.find_tools(
-        "check if a hostname is blocked", k=3, servers={"router"}
+        "check if a hostname is blocked", k=3, access=router_only
     )
     assert limited and all(t.server == "router" for t in limited)
 
