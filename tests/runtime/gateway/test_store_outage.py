@@ -108,9 +108,7 @@ async def test_verified_clients_see_no_failure_through_an_outage_and_every_call_
     url = private_pg_server.url()
     await migrate(url, embedding_dim=embedding_dim)
     upstream = peer_factory("slow")
-    settings = Settings(
-        database_url=url, data_dir=tmp_path, catalog=CATALOG, token_cache_ttl=0.2
-    )
+    settings = Settings(database_url=url, data_dir=tmp_path, catalog=CATALOG, token_cache_ttl=0.2)
     config = GatewayConfig(
         (ServerSpec("slow", (EndpointSpec("streamable-http", url=upstream.url),)),),
         PoolSettings(call_timeout=10, health_interval=60),
@@ -142,33 +140,37 @@ async def test_verified_clients_see_no_failure_through_an_outage_and_every_call_
 
                     calls.append(call)
                 workers = [asyncio.create_task(load.run(i, c)) for i, c in enumerate(calls)]
-                await eventually(lambda: min(load.calls) >= 3, what="every client verified")
+                try:
+                    await eventually(lambda: min(load.calls) >= 3, what="every client verified")
 
-                await private_pg_server.astop()
-                during = list(load.calls)
-                await eventually(
-                    lambda: all(n - d >= 20 for n, d in zip(load.calls, during, strict=True))
-                    and guard.verifier.served_stale > 0
-                    and guard.limiter.degraded_hits > 0,
-                    within=60,
-                    what="calls through the outage, past the fresh window",
-                )
-                await private_pg_server.astart()
+                    await private_pg_server.astop()
+                    during = list(load.calls)
+                    await eventually(
+                        lambda: (
+                            all(n - d >= 20 for n, d in zip(load.calls, during, strict=True))
+                            and guard.verifier.tokens.served_stale > 0
+                            and guard.limiter.degraded_hits > 0
+                        ),
+                        within=60,
+                        what="calls through the outage, past the fresh window",
+                    )
+                    await private_pg_server.astart()
 
-                async def latecomer_accepted() -> bool:
-                    async with gateway.http(latecomer) as http:
-                        answer = await http.get("/api/v1/servers")
-                    return answer.status_code == 200
+                    async def latecomer_accepted() -> bool:
+                        async with gateway.http(latecomer) as http:
+                            answer = await http.get("/api/v1/servers")
+                        return answer.status_code == 200
 
-                await until(latecomer_accepted, within=60, what="a new token verified again")
-                after = list(load.calls)
-                await eventually(
-                    lambda: all(n - a >= 5 for n, a in zip(load.calls, after, strict=True)),
-                    within=60,
-                    what="calls after the recovery",
-                )
-                load.stop.set()
-                await asyncio.gather(*workers)
+                    await until(latecomer_accepted, within=60, what="a new token verified again")
+                    after = list(load.calls)
+                    await eventually(
+                        lambda: all(n - a >= 5 for n, a in zip(load.calls, after, strict=True)),
+                        within=60,
+                        what="calls after the recovery",
+                    )
+                finally:  # a failed wait must not leave the clients calling forever
+                    load.stop.set()
+                    await asyncio.gather(*workers)
             await until(
                 lambda: _equals(audit_rows(admin, names), load.total),
                 within=60,
