@@ -46,7 +46,7 @@ def propose(
     """Probe a server, write its catalog entry, and open (or update) its proposal."""
     from runtime.discovery.app import build_proposer
     from runtime.discovery.config import DiscoveryConfig
-    from runtime.discovery.probe import Prober
+    from runtime.endpoints.probe import Prober
     from runtime.proposals.discovered import proposal_for_new
     from runtime.proposals.errors import ProposalError
     from runtime.proposals.manual import ProposalRequest, propose_by_hand
