@@ -22,7 +22,8 @@ from runtime.gateway.upstream import (
     ServerSpec,
     UpstreamPool,
 )
-from tests.runtime.gateway.peers import Peer, everything_stdio, free_port, stdio_spec
+from tests.ports import refusing_port
+from tests.runtime.gateway.peers import Peer, everything_stdio, stdio_spec
 from tests.runtime.gateway.running import text_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -169,13 +170,14 @@ async def test_a_call_outliving_the_timeout_fails_and_counts_against_the_endpoin
 
 
 async def test_an_unreachable_endpoint_is_unhealthy_and_the_server_not_up() -> None:
-    dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{free_port()}/mcp")
     settings = PoolSettings(health_interval=3600, connect_timeout=2)
-    async with UpstreamPool([ServerSpec("dead", (dead,))], settings) as pool:
-        await pool.wait_checked()
-        upstream = pool.get("dead")
-        assert not upstream.up and upstream.health == "unhealthy"
-        assert "connect failed" in (upstream.endpoints[0].last_error or "")
+    with refusing_port() as port:
+        dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{port}/mcp")
+        async with UpstreamPool([ServerSpec("dead", (dead,))], settings) as pool:
+            await pool.wait_checked()
+            upstream = pool.get("dead")
+            assert not upstream.up and upstream.health == "unhealthy"
+            assert "connect failed" in (upstream.endpoints[0].last_error or "")
 
 
 async def test_stdio_upstreams_start_and_stop_many_times_without_leaking() -> None:
