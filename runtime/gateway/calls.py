@@ -37,6 +37,7 @@ class AuditSink(Protocol):
         latency_ms: float,
         arguments: Mapping[str, Any] | None,
         error: str | None,
+        on_behalf_of: str | None = None,
     ) -> None: ...
 
 
@@ -49,9 +50,15 @@ class ToolCalls:
         self.audit = audit
 
     async def call(
-        self, server: str, tool: str, arguments: dict[str, Any] | None, *, client: str
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any] | None,
+        *,
+        client: str,
+        on_behalf_of: str | None = None,
     ) -> types.CallToolResult:
-        """Call ``server``'s ``tool`` for ``client``.
+        """Call ``server``'s ``tool`` for ``client`` (a service token: for ``on_behalf_of``).
 
         Raises:
             GatewayError: unknown server/tool, or the upstream failed (see the pool).
@@ -70,7 +77,7 @@ class ToolCalls:
             return result
         finally:
             seconds = time.perf_counter() - started
-            self.record(server, tool, arguments, client, status, error, seconds)
+            self.record(server, tool, arguments, client, status, error, seconds, on_behalf_of)
 
     async def call_tool(
         self, server: str, tool: str, arguments: Mapping[str, Any], *, client: str
@@ -100,6 +107,7 @@ class ToolCalls:
         status: str,
         error: str | None,
         seconds: float,
+        on_behalf_of: str | None = None,
     ) -> None:
         known = self._known(server, tool)
         self.metrics.observe(
@@ -116,12 +124,14 @@ class ToolCalls:
             latency_ms=seconds * 1000,
             arguments=arguments,
             error=error,
+            on_behalf_of=on_behalf_of,
         )
         if status != "ok":
             logger.warning(
                 "tool call failed",
                 extra={
                     "client": client,
+                    "on_behalf_of": on_behalf_of,
                     "server": server,
                     "tool": tool,
                     "status": status,

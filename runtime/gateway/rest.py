@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
 
 from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.deps import get_calls, get_metrics, get_pool, get_principal
-from runtime.gateway.errors import Forbidden
+from runtime.gateway.errors import BadRequest, Forbidden
 from runtime.gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from runtime.gateway.naming import federated_name
 from runtime.gateway.schemas import (
@@ -46,6 +46,8 @@ ERROR_TEXT = {
     504: "The upstream did not answer within the call timeout.",
 }
 AUTHENTICATED = (401, 403, 429)
+ON_BEHALF_OF = "X-Mcpfleet-On-Behalf-Of"
+_MAX_USER = 200
 
 
 def documented_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -67,14 +69,23 @@ async def call_tool(
     arguments: dict[str, Any] | None = Body(
         default=None, description="The tool's arguments as one JSON object.", examples=[{}]
     ),
+    on_behalf_of: str | None = Header(
+        default=None,
+        alias=ON_BEHALF_OF,
+        description="The end user a service token calls for (service tokens only); "
+        "recorded in the audit log beside the token's name.",
+    ),
     principal: Principal = Depends(get_principal),
     calls: ToolCalls = Depends(get_calls),
 ) -> ToolCallResponse:
     """Forward a tool call; a tool-level failure is a 200 with ``isError: true``."""
     if not principal.allows(server):
         raise Forbidden(f"token {principal.name!r} may not use server {server!r}", server=server)
+    end_user = _end_user(principal, on_behalf_of)
     started = time.perf_counter()
-    result = await calls.call(server, tool, arguments or {}, client=principal.name)
+    result = await calls.call(
+        server, tool, arguments or {}, client=principal.name, on_behalf_of=end_user
+    )
     return ToolCallResponse(
         server=server,
         tool=tool,
@@ -154,6 +165,26 @@ async def protected_resource_metadata(request: Request) -> dict[str, Any]:
         "resource_documentation": f"{base}/docs",
         "resource_metadata": resource_metadata_url(base),
     }
+
+
+def _end_user(principal: Principal, claimed: str | None) -> str | None:
+    """Who a service token calls for; any other token may not claim to call for someone.
+
+    Raises:
+        Forbidden: the header came with a token that is not a service token.
+        BadRequest: the name is empty, too long or holds control characters.
+    """
+    if claimed is None:
+        return None
+    if not principal.service:
+        raise Forbidden(
+            f"token {principal.name!r} may not act on behalf of others: {ON_BEHALF_OF} "
+            "needs a service token (mcpfleet token create --service)"
+        )
+    name = claimed.strip()
+    if not name or len(name) > _MAX_USER or not name.isprintable():
+        raise BadRequest(f"{ON_BEHALF_OF} must be 1-{_MAX_USER} printable characters")
+    return name
 
 
 def _server_info(upstream: Upstream) -> ServerInfo:

@@ -31,11 +31,12 @@ __all__ = ["AuditWriter"]
 log = logging.getLogger(__name__)
 
 _INSERT = """
-INSERT INTO audit_log (id, at, client, server, tool, status, latency_ms, arguments, error)
-SELECT id, at, client, server, tool, status, latency_ms, arguments::jsonb, error
+INSERT INTO audit_log
+       (id, at, client, server, tool, status, latency_ms, arguments, error, on_behalf_of)
+SELECT id, at, client, server, tool, status, latency_ms, arguments::jsonb, error, on_behalf_of
   FROM unnest(%s::uuid[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[],
-              %s::float8[], %s::text[], %s::text[])
-       AS r(id, at, client, server, tool, status, latency_ms, arguments, error)
+              %s::float8[], %s::text[], %s::text[], %s::text[])
+       AS r(id, at, client, server, tool, status, latency_ms, arguments, error, on_behalf_of)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -102,8 +103,13 @@ class AuditWriter:
         arguments: Mapping[str, Any] | None = None,
         error: str | None = None,
         at: datetime | None = None,
+        on_behalf_of: str | None = None,
     ) -> None:
-        """Queue one tool call's record; never blocks, never raises for a full queue."""
+        """Queue one tool call's record; never blocks, never raises for a full queue.
+
+        ``on_behalf_of`` is the end user a service token called for (see the gateway's
+        ``X-Mcpfleet-On-Behalf-Of``); None when the client acted for itself.
+        """
         fields: dict[str, Any] = {
             "client": _clean(client),
             "server": _clean(server),
@@ -112,6 +118,7 @@ class AuditWriter:
             "latency_ms": float(latency_ms),
             "arguments": _clean_tree(redact_arguments(arguments, keep_values=self._keep_values)),
             "error": None if error is None else _clean(error),
+            "on_behalf_of": None if on_behalf_of is None else _clean(on_behalf_of),
         }
         if at is not None:
             fields["at"] = at
@@ -272,6 +279,7 @@ def _columns(batch: list[AuditRecord]) -> tuple[list[Any], ...]:
         [r.latency_ms for r in batch],
         [json.dumps(r.arguments, separators=(",", ":"), default=str) for r in batch],
         [r.error for r in batch],
+        [r.on_behalf_of for r in batch],
     )
 
 

@@ -36,6 +36,8 @@ class AuditRecord:
     error: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    on_behalf_of: str | None = None
+    """The end user a service token called for (``X-Mcpfleet-On-Behalf-Of``), if any."""
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -62,9 +64,14 @@ class AuditRecord:
                 error=None if data["error"] is None else str(data["error"]),
                 at=datetime.fromisoformat(data["at"]),
                 id=uuid.UUID(data["id"]),
+                on_behalf_of=_optional(data.get("on_behalf_of")),  # absent in older files
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not an audit record: {exc}") from exc
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def redact_arguments(arguments: Mapping[str, Any] | None, *, keep_values: bool) -> dict[str, Any]:

@@ -79,11 +79,16 @@ class TokenNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a verified token speaks for and which servers it may call."""
+    """Who a verified token speaks for and which servers it may call.
+
+    ``service``: the token belongs to a service that calls tools for its own users (triage
+    on its own) and may name them; the gateway records that user in the audit log.
+    """
 
     name: str
     scopes: frozenset[str] | None
     expires_at: datetime | None
+    service: bool = False
 
     def allows(self, server: str) -> bool:
         """True if the token may call ``server`` (no scopes means every server)."""
@@ -104,6 +109,7 @@ class TokenInfo:
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+    service: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,8 +154,10 @@ class TokenStore:
         *,
         scopes: Iterable[str] | None = None,
         ttl: timedelta | None = None,
+        service: bool = False,
     ) -> IssuedToken:
-        """Issue a token for ``name``; ``scopes`` are server names (None: all servers).
+        """Issue a token for ``name``; ``scopes`` are server names (None: all servers);
+        a ``service`` token may name the end user it calls for (see :class:`Principal`).
 
         Raises:
             ValueError: a malformed name, scope or ttl.
@@ -175,9 +183,11 @@ class TokenStore:
             async with self._db.connection() as conn:
                 cur = conn.cursor(row_factory=class_row(TokenInfo))
                 await cur.execute(
-                    "INSERT INTO api_tokens (name, token_hash, prefix, scopes, expires_at) "
-                    "VALUES (%s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
-                    (name, hash_token(token), token[:_DISPLAY_CHARS], scope_list, expires_at),
+                    "INSERT INTO api_tokens "
+                    "(name, token_hash, prefix, scopes, expires_at, service) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
+                    (name, hash_token(token), token[:_DISPLAY_CHARS], scope_list, expires_at,
+                     service),
                 )
                 info = await cur.fetchone()
         except pg_errors.UniqueViolation as exc:
@@ -268,7 +278,7 @@ class TokenStore:
                 "UPDATE api_tokens SET last_used_at = now() "
                 "WHERE token_hash = %s AND revoked_at IS NULL "
                 "AND (expires_at IS NULL OR expires_at > now()) "
-                "RETURNING name, scopes, expires_at",
+                "RETURNING name, scopes, expires_at, service",
                 (digest,),
             )
             row = await cur.fetchone()
@@ -279,8 +289,10 @@ class TokenStore:
                 )
                 known = await cur.fetchone()
         if row is not None:
-            name, scopes, expires_at = row
-            return Principal(name, None if scopes is None else frozenset(scopes), expires_at)
+            name, scopes, expires_at, service = row
+            return Principal(
+                name, None if scopes is None else frozenset(scopes), expires_at, service
+            )
         if known is None:
             raise TokenInvalid("unknown token")
         if known[1]:
@@ -288,4 +300,6 @@ class TokenStore:
         raise TokenExpired(f"token {known[0]!r} has expired")
 
 
-_INFO_COLUMNS = "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at"
+_INFO_COLUMNS = (
+    "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at, service"
+)
