@@ -6,18 +6,18 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
-from fastapi import FastAPI
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from runtime.settings import Settings
-from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
-from runtime.triage.eval_run import default_tools_dir, load_fleet, predict, triage_for
-from runtime.triage.evaluation import EvalFileError, EvalReport, load_cases, score
-from runtime.triage.toolset import ToolFileError
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from runtime.settings import Settings
+    from runtime.triage.evaluation import EvalReport
 
 __all__ = ["app", "report_table", "standalone_triage_app"]
 
@@ -26,19 +26,39 @@ app = typer.Typer(help="Measure and inspect the triage layer.", no_args_is_help=
 
 @app.command("eval")
 def eval_(
-    file: Path = typer.Argument(..., help="Labelled queries, JSON Lines (shared/eval format)."),
+    file: Path = typer.Argument(
+        ..., help="Labelled queries, one JSON object per line (format above)."
+    ),
     tools: Path | None = typer.Option(
         None,
         "--tools",
-        help="Directory of tool lists; loads exactly the servers in it. "
-        "Default: the eval fleet from mcp-tools/ beside the file's directory.",
+        help="Directory of tool lists (<server>.json, the tools/list answer); loads exactly "
+        "the servers in it. Default: the eval fleet from mcp-tools/ beside the file's "
+        "directory (eval/mcp-tools for eval/sets/*.jsonl).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
     predictions: Path | None = typer.Option(
         None, "--predictions", help="Write per query: id, route, ranked candidates (JSONL)."
     ),
 ) -> None:
-    """Decide every query with the local embedding model (no LLM) and score the result."""
+    """Decide every query with the local embedding model (no LLM) and score the result.
+
+    FILE is JSON Lines, one labelled query per line, e.g. eval/sets/triage-dev.jsonl:
+
+    {"id": "d001", "query": "show the dhcp leases", "route": "tool",
+    "tool": "opnsense/opn_list_dhcp_leases", "alternatives": []}
+
+    id, query and route (tool, direct, escalate or context) are required; tool
+    (server/tool name) is required when the route is tool; alternatives lists other
+    tools that count as right; arguments and note are read but not scored. Scores: route
+    accuracy, and tool top-1 / top-5 over the tool queries. The full description is in
+    eval/sets/README.md.
+    """
+    from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
+    from runtime.triage.eval_run import default_tools_dir, load_fleet, predict, triage_for
+    from runtime.triage.evaluation import EvalFileError, load_cases, score
+    from runtime.triage.toolset import ToolFileError
+
     err = Console(stderr=True)
     try:
         cases = load_cases(file)
@@ -47,7 +67,7 @@ def eval_(
         embedder = MiniLMEmbedder().load()
         triage = asyncio.run(triage_for(servers, embedder))
     except (EvalFileError, ToolFileError, EmbeddingError) as exc:
-        err.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]✗[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     predicted = predict(triage, embedder, cases)
     if predictions is not None:
@@ -84,7 +104,7 @@ def report_table(report: EvalReport) -> Table:
     for route, accuracy in report.per_route.items():
         table.add_row(f"  route {route}", _pct(accuracy))
     for server, s in sorted(report.per_server.items()):
-        table.add_row(f"  {server} ({s.queries})", f"{_pct(s.top1)} / {_pct(s.top5)}")
+        table.add_row(escape(f"  {server} ({s.queries})"), f"{_pct(s.top1)} / {_pct(s.top5)}")
     return table
 
 
@@ -92,7 +112,11 @@ def standalone_triage_app(
     settings: Settings, gateway_url: str | None, router_url: str | None, *, auth: bool
 ) -> FastAPI:
     """Triage on its own, calling tools through the gateway and escalating through the
-    router over HTTP (``MCPFLEET_TRIAGE_TOKEN`` authenticates triage to both)."""
+    router over HTTP (``MCPFLEET_TRIAGE_TOKEN`` authenticates triage to both; at the
+    gateway it must be a service token, ``mcpfleet token create --service``, because triage
+    names the user each call is for)."""
+    import httpx
+
     from runtime.router import RouterClient
     from runtime.triage.api import create_app
     from runtime.triage.gateway_client import GatewayToolCaller

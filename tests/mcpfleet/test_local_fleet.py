@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from runtime.db import open_database
 from runtime.settings import Settings
+from tests.ports import announced_port
 
 REPO = Path(__file__).resolve().parents[2]
 MCPFLEET = [sys.executable, "-m", "mcpfleet"]
@@ -51,12 +51,6 @@ class Fleet:
 
     def descendants(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _collect(process: subprocess.Popen[str], lines: list[str]) -> threading.Thread:
@@ -87,7 +81,6 @@ def fleet() -> Iterator[Fleet]:
     # PostgreSQL's system user could then no longer traverse
     root = Path(tempfile.mkdtemp(prefix="mcpfleet-up-test-"))
     data_dir = root / "state"
-    port = _free_port()
     env = {**os.environ, "COLUMNS": "200", "MCPFLEET_DATA_DIR": str(data_dir)}
     env.pop("DATABASE_URL", None)
     # as CI runs it: no virtual environment on PATH, so `python` must not be needed there
@@ -96,7 +89,7 @@ def fleet() -> Iterator[Fleet]:
     )
     env.pop("VIRTUAL_ENV", None)
     process = subprocess.Popen(
-        [*MCPFLEET, "up", "--port", str(port), "--proposals", "off"],
+        [*MCPFLEET, "up", "--port", "0", "--proposals", "off"],  # 0: it picks, and says
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -107,6 +100,7 @@ def fleet() -> Iterator[Fleet]:
     pump = _collect(process, lines)
     try:
         _wait_for("Ctrl-C stops everything", process, lines)
+        port = announced_port(lambda: "\n".join(lines), process)
         yield Fleet(process, f"http://127.0.0.1:{port}", data_dir, lines, pump)
     finally:
         if process.poll() is None:
@@ -120,12 +114,31 @@ def fleet() -> Iterator[Fleet]:
 
 def test_up_prints_the_endpoints_the_token_and_healthy_local_servers(fleet: Fleet) -> None:
     text = "\n".join(fleet.output)
+    assert (
+        "catalog catalog: 10 catalog servers + 2 local servers (catalog/local/servers); "
+        "running on this machine: everything, homelab"
+    ) in text, "the same 10 that `mcpfleet catalog validate` counts, and the overlay"
     assert f"mcpfleet local fleet is up at {fleet.url}" in text
     assert f"{fleet.url}/mcp" in text
     assert fleet.token.startswith("mcpf_") and fleet.token in text
     assert "everything: healthy" in text
     assert "homelab: healthy" in text
     assert oct((fleet.data_dir / "token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_what_stdio_servers_write_to_stderr_goes_to_the_log_not_the_terminal(
+    fleet: Fleet,
+) -> None:
+    """server-everything announces itself on stderr; that line belongs in mcpfleet.log."""
+    assert not any("Starting default (STDIO) server" in line for line in fleet.output)
+    records = [
+        json.loads(line)
+        for line in (fleet.data_dir / "mcpfleet.log").read_text().splitlines()
+        if line.strip()
+    ]
+    assert {"msg": "Starting default (STDIO) server...", "server": "everything"}.items() <= next(
+        r for r in records if "Starting default" in r["msg"]
+    ).items()
 
 
 def test_a_question_works_out_of_the_box_through_mcpfleet_query(fleet: Fleet) -> None:
