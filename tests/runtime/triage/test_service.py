@@ -335,7 +335,14 @@ async def test_the_local_llm_decides_among_the_retrieved_candidates_only(llm_sta
     [chat] = [c for c in llm_stack.ollama.chats() if c.get("format")]
     enum = chat["format"]["properties"]["tool"]["enum"]
     assert set(enum) - {None} == {f"{c['server']}/{c['tool']}" for c in body["candidates"]}
-    assert "reboot_router" in chat["messages"][1]["content"] or len(enum) - 1 < 7
+    tiny_fleet = {  # data/tiny-tools
+        "router/list_dhcp_leases", "router/ping_host", "router/reboot_router",
+        "router/list_firewall_rules", "dnsfilter/query_log", "dnsfilter/add_blocklist",
+        "dnsfilter/check_host",
+    }
+    left_out = tiny_fleet - set(enum)
+    assert left_out, "retrieval narrowed the fleet's tools before the LLM saw them"
+    assert not any(t.split("/")[1] in chat["messages"][1]["content"] for t in left_out)
 
 
 async def test_an_llm_answer_naming_no_candidate_is_ignored(llm_stack: Stack) -> None:
