@@ -98,7 +98,7 @@ class LocalFleet:
             with console.status("Starting PostgreSQL + pgvector and applying migrations …"):
                 db = await stack.enter_async_context(open_database(self.settings))
             where = "DATABASE_URL" if self.settings.database_url else self.data_dir / "postgres"
-            console.print(f"[green]✓[/green] PostgreSQL + pgvector ready ({where})")
+            console.print(f"[green]✓[/green] PostgreSQL + pgvector ready ({escape(str(where))})")
             token = await _issue_token(db, self.data_dir)
             app = self._app(db, discovery)
             server = _Server(
