@@ -4,11 +4,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# `make up PORT=18080 DATA_DIR=/tmp/fleet`: passed to `mcpfleet up` when given (PORT=0: any
+# free port, printed). Unset, `mcpfleet up` uses 127.0.0.1:8080 and .mcpfleet/ (or
+# MCPFLEET_DATA_DIR).
+PORT     ?=
+DATA_DIR ?=
+UP_FLAGS := $(if $(PORT),--port $(PORT)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 .PHONY: up test lint setup clean
 
 up: setup
-	$(BIN)/mcpfleet up
+	$(BIN)/mcpfleet up $(UP_FLAGS)
 
 test: setup lint
 	$(BIN)/python -m pytest

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from catalog import load_catalog
 from runtime.db import Database, EmbeddedPostgres
-from runtime.discovery.endpoint import Endpoint
 from runtime.discovery.metrics import DiscoveryMetrics
-from runtime.discovery.probe import Prober, ProbeResult
 from runtime.discovery.records import DiscoveryRecords
 from runtime.discovery.service import Discovery
+from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.probe import Prober, ProbeResult
 from runtime.proposals.github import GitHubForge
 from runtime.proposals.localgit import LocalGitForge
 from runtime.proposals.proposer import Outcome, Proposal, Proposer

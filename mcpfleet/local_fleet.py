@@ -13,15 +13,17 @@ import contextlib
 import logging
 import os
 import shutil
+import socket
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 
 from catalog import Catalog
 from catalog.auth import Issuer
@@ -35,15 +37,29 @@ from runtime.gateway.oauth import ResourceServer
 from runtime.settings import Settings
 from runtime.store import TokenNotFound, TokenStore
 
-__all__ = ["LOCAL_TOKEN_NAME", "LocalFleet"]
+__all__ = ["LOCAL_TOKEN_NAME", "FleetFailed", "LocalFleet", "overlay_servers"]
 
 LOCAL_TOKEN_NAME = "local-fleet"
 UPSTREAM_WAIT = 30.0
 
 
+class FleetFailed(Exception):
+    """The fleet could not start; the message says why and where the log is."""
+
+
+def overlay_servers(server_dirs: Sequence[Path]) -> int:
+    """How many server files the local overlay adds to the catalog (``catalog/local``)."""
+    return sum(len(list(Path(d).glob("*.yaml"))) for d in server_dirs)
+
+
 @dataclass(frozen=True)
 class LocalFleet:
-    """What ``mcpfleet up`` runs, resolved from its flags."""
+    """What ``mcpfleet up`` runs, resolved from its flags.
+
+    ``listener`` is the gateway's socket, bound before anything else starts (so a taken
+    port is reported at once and ``port`` 0 means any free port); without it uvicorn binds
+    ``host:port`` itself. ``overlay`` counts the servers the local overlay added.
+    """
 
     settings: Settings
     host: str = "127.0.0.1"
@@ -52,6 +68,8 @@ class LocalFleet:
     proposals: str | None = None
     issuers: tuple[Issuer, ...] = ()
     """Issuers beside the catalog's (``mcpfleet up --issuer … --grant …``)."""
+    listener: socket.socket | None = field(default=None, repr=False)
+    overlay: int = 0
 
     @property
     def url(self) -> str:
@@ -75,15 +93,16 @@ class LocalFleet:
         catalog = self.settings.loaded_catalog
         local = _locally_runnable(catalog)
         console.print(
-            f"[green]✓[/green] catalog {self.settings.catalog}: {len(catalog.servers)} servers, "
-            f"{len(local)} run locally ({', '.join(local) or 'none'})"
+            "[green]✓[/green] " + escape(_catalog_line(self.settings, len(catalog.servers),
+                                                      self.overlay, local)),
+            highlight=False,
         )
         discovery = self.discovery_config()
         async with contextlib.AsyncExitStack() as stack:
             with console.status("Starting PostgreSQL + pgvector and applying migrations …"):
                 db = await stack.enter_async_context(open_database(self.settings))
             where = "DATABASE_URL" if self.settings.database_url else self.data_dir / "postgres"
-            console.print(f"[green]✓[/green] PostgreSQL + pgvector ready ({where})")
+            console.print(f"[green]✓[/green] PostgreSQL + pgvector ready ({escape(str(where))})")
             token = await _issue_token(db, self.data_dir)
             app = self._app(db, discovery)
             server = _Server(
@@ -96,7 +115,8 @@ class LocalFleet:
                     timeout_graceful_shutdown=10,
                 )
             )
-            serving = asyncio.create_task(server.serve(), name="uvicorn")
+            sockets = [self.listener] if self.listener is not None else None
+            serving = asyncio.create_task(server.serve(sockets), name="uvicorn")
             with console.status(
                 "Starting gateway, model router, triage (loading the embedding model) and "
                 "discovery …"
@@ -104,8 +124,10 @@ class LocalFleet:
                 while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn offers only a flag
                     await asyncio.sleep(0.05)
             if serving.done():
-                await serving  # raises what stopped it (e.g. the port is taken)
-                raise SystemExit(1)
+                with contextlib.suppress(SystemExit):  # uvicorn exits when start-up fails
+                    await serving
+                log = self.data_dir / "mcpfleet.log"
+                raise FleetFailed(f"the gateway did not start; the reason is in {log}")
             with console.status("Connecting upstream MCP servers …"):
                 servers = await _wait_for_upstreams(self.url, token, set(local))
             self._announce(console, token, servers, discovery)
@@ -147,36 +169,46 @@ class LocalFleet:
         discovery: DiscoveryConfig,
     ) -> None:
         token_path = token_file(self.data_dir)
-        console.print(f"\n[bold green]mcpfleet local fleet is up[/bold green] at {self.url}")
-        console.print(f"  MCP        {self.url}/mcp   (streamable HTTP, both protocol revisions)")
-        console.print(f"  REST       {self.url}/api/v1   (OpenAPI: {self.url}/docs)")
-        console.print(f"  registry   {self.url}/v0/servers")
-        console.print(f"  metrics    {self.url}/metrics")
-        console.print(f"  token      {token}   (saved to {token_path})")
+        url = escape(self.url)
+        console.print(f"\n[bold green]mcpfleet local fleet is up[/bold green] at {url}")
+        console.print(f"  MCP        {url}/mcp   (streamable HTTP, both protocol revisions)")
+        console.print(f"  REST       {url}/api/v1   (OpenAPI: {url}/docs)")
+        console.print(f"  registry   {url}/v0/servers")
+        console.print(f"  metrics    {url}/metrics")
+        console.print(f"  token      {token}   (saved to {escape(str(token_path))})")
         oauth = self.resource_server()
         if oauth is not None:
             for issuer in oauth.issuers:
                 scopes = ", ".join(issuer.scopes()) or "claims"
                 console.print(
-                    f"  issuer     {issuer.issuer}: tokens for {oauth.resource} ({scopes})"
+                    f"  issuer     {escape(issuer.issuer)}: tokens for "
+                    f"{escape(oauth.resource)} ({escape(scopes)})"
                 )
         for row in servers:
-            health = row.get("health", "unknown")
+            health = str(row.get("health", "unknown"))
             colour = "green" if health == "healthy" else "red"
             count = len(row.get("tools") or [])
+            name = escape(str(row.get("name")))
             console.print(
-                f"  server     {row.get('name')}: [{colour}]{health}[/{colour}], {count} tools"
+                f"  server     {name}: [{colour}]{escape(health)}[/{colour}], {count} tools"
             )
-        proposals = discovery.proposals or "off"
-        console.print(
-            f"  discovery  endpoint files in {discovery.endpoints_dir}; proposals: {proposals}"
-        )
+        proposals = escape(discovery.proposals or "off")
+        endpoints = escape(str(discovery.endpoints_dir))
+        console.print(f"  discovery  endpoint files in {endpoints}; proposals: {proposals}")
         console.print("\nTry:")
-        console.print(f'  {_command()} query "how much disk space is free on /"')
-        console.print(
-            f'  curl -H "Authorization: Bearer $(cat {token_path})" {self.url}/api/v1/servers'
-        )
+        console.print(escape(f'  {_command()} query "how much disk space is free on /"'))
+        curl = f'curl -H "Authorization: Bearer $(cat {token_path})" {self.url}/api/v1/servers'
+        console.print(escape(f"  {curl}"), highlight=False)
         console.print("Ctrl-C stops everything.\n")
+
+
+def _catalog_line(settings: Settings, total: int, overlay: int, local: list[str]) -> str:
+    """``validate`` counts the catalog directory; ``up`` adds the local overlay: say both."""
+    line = f"catalog {settings.catalog}: {total - overlay} catalog servers"
+    if overlay:
+        overlays = ", ".join(str(d) for d in settings.server_dirs)
+        line += f" + {overlay} local servers ({overlays})"
+    return line + f"; running on this machine: {', '.join(local) or 'none'}"
 
 
 def _command() -> str:

@@ -35,6 +35,8 @@ class Recorded:
     custom: bool
     inputs: dict[str, Any]
     secret_paths: frozenset[Path] = field(default_factory=frozenset)
+    dependencies: frozenset[str] = frozenset()
+    """URNs of the resources this one waits for (``depends_on``, and inputs' sources)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class _RecordingMonitor(MockMonitor):
                     custom=bool(request.custom),
                     inputs=inputs,
                     secret_paths=frozenset(secrets),
+                    dependencies=frozenset(request.dependencies),
                 )
             )
         return response

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from catalog import Catalog, CatalogError, Problem, check_catalog
-from catalog.schemas import write_schemas
-from runtime.settings import Settings
+if TYPE_CHECKING:
+    from catalog import Catalog, Problem
+    from runtime.settings import Settings
+
+# Command modules import the catalog and the runtime inside their commands, so the CLI
+# starts (and `mcpfleet up` can refuse a taken port) without loading either.
 
 __all__ = ["app", "catalog_or_exit", "print_problems", "summary_table"]
 
@@ -25,6 +30,8 @@ def validate(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print problems only."),
 ) -> None:
     """Check every file against its schema and every cross-file rule; exit 1 on problems."""
+    from catalog import check_catalog
+
     out = Console()
     catalog, problems = check_catalog(directory)
     if catalog is None:
@@ -33,8 +40,8 @@ def validate(
     if not quiet:
         out.print(summary_table(catalog))
         out.print(
-            f"[green]✓[/green] {directory} is valid: {len(catalog.servers)} servers, "
-            f"{len(catalog.models.models)} models"
+            f"[green]✓[/green] {escape(str(directory))} is valid: {len(catalog.servers)} "
+            f"servers, {len(catalog.models.models)} models"
         )
 
 
@@ -43,6 +50,8 @@ def schema(
     write: bool = typer.Option(False, "--write", help="Regenerate catalog/schemas/*.json."),
 ) -> None:
     """Regenerate the JSON Schemas from the typed model (after changing catalog/model.py)."""
+    from catalog.schemas import write_schemas
+
     if not write:
         typer.echo("pass --write to regenerate the schema files")
         raise typer.Exit(2)
@@ -52,6 +61,8 @@ def schema(
 
 def catalog_or_exit(settings: Settings) -> Catalog:
     """The settings' catalog, or every problem in it on stderr and exit status 1."""
+    from catalog import CatalogError
+
     try:
         return settings.loaded_catalog
     except CatalogError as exc:
@@ -60,11 +71,16 @@ def catalog_or_exit(settings: Settings) -> Catalog:
 
 
 def print_problems(console: Console, problems: list[Problem]) -> None:
-    """Every problem on its own line, file:line:column first so editors can jump to it."""
+    """Every problem on its own line, file:line:column first so editors can jump to it.
+
+    File names, fields and messages are data, not markup: a schema pattern such as
+    ``^[a-z]…`` must print as written (rich would take ``[a-z]`` for a style tag).
+    """
     for p in problems:
-        field = f" [bold]{p.field}[/bold]:" if p.field else ""
+        field = f" [bold]{escape(p.field)}[/bold]:" if p.field else ""
+        where = escape(f"{p.file}:{p.line}:{p.column}:")
         console.print(
-            f"[red]✗[/red] {p.file}:{p.line}:{p.column}:{field} {p.message} [dim]({p.rule})[/dim]",
+            f"[red]✗[/red] {where}{field} {escape(p.message)} [dim]({escape(p.rule)})[/dim]",
             highlight=False,
             soft_wrap=True,
         )
@@ -74,16 +90,13 @@ def print_problems(console: Console, problems: list[Problem]) -> None:
 
 def summary_table(catalog: Catalog) -> Table:
     """The fleet at a glance: what runs, how it is reached, what it may touch."""
-    table = Table(title=f"mcpfleet catalog — cluster {catalog.platform.cluster.name}")
+    table = Table(title=f"mcpfleet catalog — cluster {escape(catalog.platform.cluster.name)}")
     for column in ("server", "kind", "transport", "targets", "secrets", "read-only"):
         table.add_column(column)
     for s in catalog.servers:
         targets = ", ".join(t.host for t in s.targets) or "-"
         table.add_row(
-            s.name,
-            s.kind,
-            s.transport,
-            targets,
+            *(escape(cell) for cell in (s.name, s.kind, s.transport, targets)),
             str(len(s.secrets)),
             "yes" if s.read_only else "no",
         )

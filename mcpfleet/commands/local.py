@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
+import socket
 from pathlib import Path
+from typing import Any
 
-import httpx
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from catalog.auth import Issuer
 from mcpfleet.commands.catalog import catalog_or_exit
 from mcpfleet.state import token_file
-from runtime.settings import Settings
 
-__all__ = ["cli_issuer", "query", "up"]
+__all__ = ["cli_issuer", "listen", "query", "up"]
 
 
 def _arguments(pairs: list[str]) -> dict[str, object]:
@@ -37,7 +39,7 @@ DEFAULT_LOCAL_SERVERS = Path("catalog/local/servers")
 
 
 def up(
-    port: int = typer.Option(8080, help="Gateway port on 127.0.0.1."),
+    port: int = typer.Option(8080, help="Gateway port (0: any free port, printed)."),
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="State directory (env MCPFLEET_DATA_DIR; default .mcpfleet)."
@@ -69,8 +71,13 @@ def up(
     ),
 ) -> None:
     """Run the whole fleet on this machine: PostgreSQL, gateway, triage, router, discovery."""
-    from mcpfleet.local_fleet import LocalFleet  # the whole runtime: import only when run
+    err = Console(stderr=True)
+    # The port first: a second fleet (or anything else) on it is one line and exit 1, before
+    # the database, the model or any server starts.
+    listener = listen(host, port, err)
+    from mcpfleet.local_fleet import FleetFailed, LocalFleet, overlay_servers
     from runtime.gateway.logs import configure_logging
+    from runtime.settings import Settings
 
     server_dirs = (local_servers,) if local_servers.is_dir() else ()
     settings = Settings.with_overrides(
@@ -83,15 +90,43 @@ def up(
     fleet = LocalFleet(
         settings,
         host=host,
-        port=port,
+        port=int(listener.getsockname()[1]),
         endpoints_dir=endpoints_dir,
         proposals=proposals,
+        listener=listener,
+        overlay=overlay_servers(server_dirs),
         issuers=(extra,) if extra else (),
     )
-    with (settings.data_dir / "mcpfleet.log").open("a", encoding="utf-8") as log:
-        configure_logging("INFO", stream=log)  # the console shows progress, the file the rest
-        console.print(f"[dim]logs: {log.name}[/dim]")
+    log = settings.data_dir / "mcpfleet.log"
+    # A file handler, closed by logging at exit: nothing logs into a closed file.
+    configure_logging("INFO", path=log)  # the console shows progress, the file the rest
+    console.print(f"[dim]logs: {escape(str(log))}[/dim]")
+    try:
         asyncio.run(fleet.run(console))
+    except FleetFailed as exc:
+        err.print(f"[red]✗[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+def listen(host: str, port: int, err: Console) -> socket.socket:
+    """A listening socket on ``host:port`` for the gateway, or one line and exit 1.
+
+    Binding before anything else starts means a taken port costs the user a second, not
+    the half a minute the database and the embedding model take to start.
+    """
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            reason = (
+                f"port {port} on {host} is already in use (another `mcpfleet up`?); "
+                "stop it, or choose another port: --port N (make up PORT=N)"
+            )
+        else:
+            reason = f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        err.print(f"[red]✗[/red] {escape(reason)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 def cli_issuer(issuer: str | None, grants: list[str], console: Console) -> Issuer | None:
@@ -157,17 +192,22 @@ def query(
     A tool runs by itself only when it is read-only and triage is confident; otherwise the
     answer lists the candidates and how to run one (--tool, --arg, --confirm).
     """
+    import httpx
+
     err = Console(stderr=True)
+    token_source = "--token / MCPFLEET_TOKEN"
     if token is None:
         directory = data_dir or Path(os.environ.get("MCPFLEET_DATA_DIR", ".mcpfleet"))
         path = token_file(directory)
         if not path.is_file():
             err.print(
                 f"[red]✗[/red] no token: pass --token, set MCPFLEET_TOKEN, or run "
-                f"`mcpfleet up` (it writes {path})"
+                f"`mcpfleet up` (it writes {escape(str(path))})",
+                highlight=False,
             )
             raise typer.Exit(2)
         token = path.read_text(encoding="utf-8").strip()
+        token_source = str(path)
     try:
         body_out: dict[str, object] = {"text": text, "confirm": confirm}
         if tool is not None:
@@ -181,21 +221,47 @@ def query(
             timeout=120.0,
         )
     except httpx.HTTPError as exc:
-        err.print(f"[red]✗[/red] cannot reach {url}: {exc}")
+        reason = f"cannot reach {url}: {exc}"
+        err.print(f"[red]✗[/red] {escape(reason)}", highlight=False)
         raise typer.Exit(1) from None
     try:
-        body = response.json()
+        body: Any = response.json()
     except ValueError:
-        body = {"error": {"reason": response.text[:500]}}
-    if as_json or response.status_code >= 400:
-        (err if response.status_code >= 400 else Console()).print_json(json.dumps(body))
-        raise typer.Exit(0 if response.status_code < 400 else 1)
+        body = response.text
+    if response.status_code >= 400:
+        if as_json and isinstance(body, dict):
+            err.print_json(json.dumps(body))
+        else:
+            err.print(
+                f"[red]✗[/red] {escape(_refusal(url, response.status_code, body, token_source))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        raise typer.Exit(1)
     out = Console()
+    if as_json:
+        out.print_json(json.dumps(body))
+        return
     servers = ", ".join(body.get("servers") or []) or "-"
     out.print(
-        f"[dim]route {body.get('route')} · model {body.get('model') or '-'} · "
-        f"servers {servers}[/dim]"
+        escape(f"route {body.get('route')} · model {body.get('model') or '-'} · servers {servers}"),
+        style="dim",
+        highlight=False,
     )
-    out.print(body.get("answer", ""), highlight=False)
+    out.print(body.get("answer", ""), markup=False, highlight=False)
     if body.get("result") is not None and not body.get("answer"):
         out.print_json(json.dumps(body["result"]))
+
+
+def _refusal(url: str, status: int, body: Any, token_source: str) -> str:
+    """One line for an error answer, with what to do about a token the gateway refused."""
+    from runtime.error_body import read_error
+
+    error = read_error(status, body)
+    if status == 401:
+        return (
+            f"the gateway at {url} refused the token from {token_source}: {error.reason} "
+            "(`mcpfleet up` writes a fresh one to .mcpfleet/token on every start; "
+            "`mcpfleet token create` issues others)"
+        )
+    return f"the gateway at {url} answered {error}"

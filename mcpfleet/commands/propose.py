@@ -12,11 +12,9 @@ import shlex
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-from catalog import CatalogError, load_catalog
-from catalog.writer import render_server
 from mcpfleet.commands.catalog import print_problems
 
 __all__ = ["app", "propose"]
@@ -44,9 +42,13 @@ def propose(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the entry; propose nothing."),
 ) -> None:
     """Probe a server, write its catalog entry, and open (or update) its proposal."""
+    from pydantic import ValidationError
+
+    from catalog import CatalogError, load_catalog
+    from catalog.writer import render_server
     from runtime.discovery.app import build_proposer
     from runtime.discovery.config import DiscoveryConfig
-    from runtime.discovery.probe import Prober
+    from runtime.endpoints.probe import Prober
     from runtime.proposals.discovered import proposal_for_new
     from runtime.proposals.errors import ProposalError
     from runtime.proposals.manual import ProposalRequest, propose_by_hand
@@ -69,7 +71,8 @@ def propose(
     except ValidationError as exc:
         for problem in exc.errors():
             field = ".".join(str(p) for p in problem["loc"]) or "request"
-            err.print(f"[red]✗[/red] {field}: {problem['msg']}", highlight=False)
+            message = escape(f"{field}: {problem['msg']}")
+            err.print(f"[red]✗[/red] {message}", highlight=False)
         raise typer.Exit(2) from None
     except CatalogError as exc:
         print_problems(err, exc.problems)
@@ -80,7 +83,7 @@ def propose(
             entry = proposal_for_new(request.to_endpoint(), None).server
             typer.echo(render_server(entry), nl=False)
         except (ProposalError, CatalogError) as exc:
-            err.print(f"[red]✗[/red] {exc}", highlight=False)
+            err.print(f"[red]✗[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
         return
 
@@ -93,15 +96,18 @@ def propose(
     config = DiscoveryConfig(**{k: v for k, v in overrides.items() if v is not None})
     proposer, mode = build_proposer(config, catalog, catalog_dir)
     if proposer is None:
-        err.print(f"[red]✗[/red] proposals are {mode}", highlight=False)
+        err.print(f"[red]✗[/red] proposals are {escape(mode)}", highlight=False)
         raise typer.Exit(1)
     try:
         made = asyncio.run(propose_by_hand(request, prober=Prober(), proposer=proposer))
     except ProposalError as exc:
-        err.print(f"[red]✗[/red] {exc}", highlight=False)
+        err.print(f"[red]✗[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     if made.probe_error:
-        err.print(f"[yellow]![/yellow] probe failed, proposed anyway: {made.probe_error}")
+        err.print(
+            f"[yellow]![/yellow] probe failed, proposed anyway: {escape(made.probe_error)}",
+            highlight=False,
+        )
     outcome = made.outcome
     tools = ", ".join(str(t["name"]) for t in made.proposal.tools) or "none listed"
     typer.echo(f"{outcome.status}: {outcome.branch}" + (f" {outcome.url}" if outcome.url else ""))

@@ -8,18 +8,21 @@ preview they cannot show changes against what is already deployed.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from catalog import Catalog, check_catalog
+import mcpfleet
 from mcpfleet.commands.catalog import print_problems
 
 if TYPE_CHECKING:
+    from catalog import Catalog
     from components.checks import Finding
     from components.render import Rendering
 
@@ -27,12 +30,30 @@ if TYPE_CHECKING:
 # commands, so other commands, e.g. `mcpfleet serve` in the runtime image, which does not
 # install it, start without it.
 
-__all__ = ["app", "plan", "plan_table", "render"]
+__all__ = ["app", "install_hint", "plan", "plan_table", "render"]
 
 app = typer.Typer()
 DEFAULT_CATALOG = Path("catalog")
 MARKER = ".mcpfleet-render"
 """Marks a directory ``render`` wrote, so it may clear it before writing again."""
+
+
+def install_hint(cwd: Path | None = None) -> str:
+    """The command that installs the compiler into the environment running this command.
+
+    mcpfleet is not on a package registry: it installs from a checkout, with this
+    interpreter's pip (``.venv/bin/python -m pip …`` after ``make``), as an editable install
+    of the checkout this package was loaded from.
+    """
+    here = (cwd or Path.cwd()).resolve()
+    root = Path(mcpfleet.__file__).resolve().parents[1]
+    python = Path(sys.executable)
+    if python.is_relative_to(here):
+        python = python.relative_to(here)
+    if not (root / "pyproject.toml").is_file():
+        return f"{python} -m pip install -e '<your mcpfleet checkout>[iac]'"
+    target = "." if root == here else str(root)
+    return f"{python} -m pip install -e '{target}[iac]'"
 
 
 def _require_compiler() -> None:
@@ -42,14 +63,17 @@ def _require_compiler() -> None:
         import pulumi_kubernetes  # noqa: F401
     except ImportError as exc:
         Console(stderr=True).print(
-            f"[red]✗[/red] the compiler is not installed ({exc.name} is missing): "
-            "pip install 'mcpfleet\\[iac]'",
+            f"[red]✗[/red] the compiler (the iac extra) is not installed: {exc.name} is "
+            f"missing. Install it with: {escape(install_hint())}",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(2) from None
 
 
 def _load(directory: Path) -> Catalog:
+    from catalog import check_catalog
+
     catalog, problems = check_catalog(directory)
     if catalog is None:
         print_problems(Console(stderr=True), problems)
@@ -66,7 +90,7 @@ def _findings(rendering: Rendering, catalog: Catalog, err: Console) -> list[Find
             catalog.platform.cluster.kubernetes_version
         )
     except RuntimeError as exc:
-        err.print(f"[yellow]![/yellow] schema validation skipped: {exc}")
+        err.print(f"[yellow]![/yellow] schema validation skipped: {escape(str(exc))}")
         validator = None
     return check_objects(manifests, validator)
 
@@ -87,9 +111,9 @@ def _prepare(out: Path) -> None:
 
 def _report(console: Console, rendering: Rendering, findings: list[Finding]) -> None:
     for warning in rendering.warnings:
-        console.print(f"[yellow]![/yellow] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]![/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     for finding in findings:
-        console.print(f"[red]✗[/red] {finding}", highlight=False, soft_wrap=True)
+        console.print(f"[red]✗[/red] {escape(str(finding))}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -127,7 +151,7 @@ def plan_table(rendering: Rendering) -> Table:
     for group in sorted(by_group):
         kinds = by_group[group]
         listed = ", ".join(f"{kind} x{n}" if n > 1 else kind for kind, n in sorted(kinds.items()))
-        table.add_row(group, listed, str(sum(kinds.values())))
+        table.add_row(escape(group), escape(listed), str(sum(kinds.values())))
     table.caption = f"{len(rendering.objects)} resources in {len(by_group)} components"
     return table
 
@@ -147,7 +171,9 @@ def plan(
     findings = _findings(rendering, catalog, console)
     console.print(plan_table(rendering))
     for item in prerequisites(catalog):
-        console.print(f"[cyan]•[/cyan] prerequisite: {item}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[cyan]•[/cyan] prerequisite: {escape(item)}", highlight=False, soft_wrap=True
+        )
     _report(console, rendering, findings)
     if findings:
         raise typer.Exit(1)

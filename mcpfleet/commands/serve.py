@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
-from fastapi import FastAPI
 
 from mcpfleet.commands.catalog import catalog_or_exit
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 __all__ = ["app", "run_service"]
 
@@ -31,6 +33,10 @@ NO_AUTH = typer.Option(
 LOG_LEVEL = typer.Option(None, help="DEBUG, INFO, WARNING, ERROR.")
 
 
+def _port_help(service: str) -> str:
+    return f"Port (0: any free one, logged at start); default: the catalog's {service}.port."
+
+
 class Mode(StrEnum):
     AUTO = "auto"
     LOCAL = "local"
@@ -39,6 +45,8 @@ class Mode(StrEnum):
 
 def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> None:
     """Serve ``service`` with uvicorn: JSON logs, graceful shutdown (lifespan closes all)."""
+    import uvicorn
+
     from runtime.gateway.logs import configure_logging
 
     configure_logging(log_level)
@@ -56,7 +64,7 @@ def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> No
 @app.command("gateway")
 def gateway(
     host: str = HOST,
-    port: int | None = typer.Option(None, help="Port; default: the catalog's gateway.port."),
+    port: int | None = typer.Option(None, help=_port_help("gateway")),
     catalog_dir: Path | None = CATALOG,
     data_dir: Path | None = DATA_DIR,
     mode: Mode = typer.Option(
@@ -97,7 +105,7 @@ def gateway(
     run_service(
         service,
         host=host,
-        port=port or catalog.platform.gateway.port,
+        port=port if port is not None else catalog.platform.gateway.port,
         log_level=settings.log_level,
     )
 
@@ -105,7 +113,7 @@ def gateway(
 @app.command("router")
 def router(
     host: str = HOST,
-    port: int | None = typer.Option(None, help="Port; default: the catalog's router.port."),
+    port: int | None = typer.Option(None, help=_port_help("router")),
     catalog_dir: Path | None = CATALOG,
     data_dir: Path | None = DATA_DIR,
     no_auth: bool = NO_AUTH,
@@ -120,7 +128,7 @@ def router(
     run_service(
         create_router_app(settings, auth=not no_auth),
         host=host,
-        port=port or catalog.platform.router.port,
+        port=port if port is not None else catalog.platform.router.port,
         log_level=settings.log_level,
     )
 
@@ -128,7 +136,7 @@ def router(
 @app.command("discovery")
 def discovery(
     host: str = HOST,
-    port: int | None = typer.Option(None, help="Port; default: the catalog's discovery.port."),
+    port: int | None = typer.Option(None, help=_port_help("discovery")),
     catalog_dir: Path | None = CATALOG,
     data_dir: Path | None = DATA_DIR,
     kubernetes: str | None = typer.Option(None, help="Watch Services: auto, on or off."),
@@ -154,7 +162,7 @@ def discovery(
     run_service(
         create_discovery_app(settings, config),
         host=host,
-        port=port or catalog.platform.discovery.port,
+        port=port if port is not None else catalog.platform.discovery.port,
         log_level=settings.log_level,
     )
 
@@ -162,7 +170,7 @@ def discovery(
 @app.command("triage")
 def triage(
     host: str = HOST,
-    port: int | None = typer.Option(None, help="Port; default: the catalog's triage.port."),
+    port: int | None = typer.Option(None, help=_port_help("triage")),
     catalog_dir: Path | None = CATALOG,
     data_dir: Path | None = DATA_DIR,
     gateway_url: str | None = typer.Option(None, help="Gateway for tool calls (its REST API)."),
@@ -179,6 +187,6 @@ def triage(
     run_service(
         standalone_triage_app(settings, gateway_url, router_url, auth=not no_auth),
         host=host,
-        port=port or catalog.platform.triage.port,
+        port=port if port is not None else catalog.platform.triage.port,
         log_level=settings.log_level,
     )

@@ -11,18 +11,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from catalog import Catalog, CatalogError, parse_duration
-from catalog.access import parse_grant
-from runtime.db import DatabaseError, open_database
-from runtime.settings import Settings
-from runtime.store import ServerRegistry, TokenInfo, TokenNameTaken, TokenNotFound, TokenStore
+if TYPE_CHECKING:
+    from catalog import Catalog, CatalogError
+    from runtime.settings import Settings
+    from runtime.store import TokenInfo
 
 __all__ = ["app"]
 
@@ -49,10 +48,21 @@ def create(
     ttl: str | None = typer.Option(
         None, "--ttl", help="Lifetime such as 30d or 12h, or 'never' (default: the catalog's)."
     ),
+    service: bool = typer.Option(
+        False,
+        "--service",
+        help="For a service that calls tools for its users (triage on its own): it may name "
+        "them in X-Mcpfleet-On-Behalf-Of, and the audit log records them.",
+    ),
     data_dir: Path | None = DATA_DIR,
     catalog: Path | None = CATALOG,
 ) -> None:
     """Issue a token and print it, alone, on stdout. It is shown once and stored hashed."""
+    from catalog.access import parse_grant
+    from runtime.db import open_database
+    from runtime.settings import Settings
+    from runtime.store import ServerRegistry, TokenStore
+
     settings = Settings.with_overrides(data_dir=data_dir, catalog=catalog)
     fleet = _load_catalog(settings)
     ttl_text = ttl if ttl is not None else fleet.platform.gateway.token_lifetime
@@ -71,13 +81,18 @@ def create(
                         f"unknown server(s) in --scopes: {', '.join(unknown)} "
                         f"(known: {', '.join(sorted(known))})"
                     )
-            issued = await TokenStore(db).create(name, scopes=wanted, ttl=lifetime)
+            issued = await TokenStore(db).create(
+                name, scopes=wanted, ttl=lifetime, service=service
+            )
             return issued.token
 
     token = _run(issue)
     typer.echo(token)
     expiry = "never expires" if lifetime is None else f"expires in {ttl_text}"
-    _err().print(f"token for {name!r} created; it {expiry}. It will not be shown again.")
+    _err().print(
+        escape(f"token for {name!r} created; it {expiry}. It will not be shown again."),
+        highlight=False,
+    )
 
 
 @app.command("list")
@@ -87,6 +102,10 @@ def list_tokens(
     catalog: Path | None = CATALOG,
 ) -> None:
     """Show tokens by name, prefix, scopes and dates (never the tokens themselves)."""
+    from runtime.db import open_database
+    from runtime.settings import Settings
+    from runtime.store import TokenStore
+
     settings = Settings.with_overrides(data_dir=data_dir, catalog=catalog)
 
     async def fetch() -> list[TokenInfo]:
@@ -95,13 +114,15 @@ def list_tokens(
 
     tokens = _run(fetch)
     table = Table(title="API tokens")
-    for column in ("name", "prefix", "scopes", "expires", "last used", "created", "revoked"):
+    columns = ("name", "prefix", "scopes", "service", "expires", "last used", "created", "revoked")
+    for column in columns:
         table.add_column(column)
     for t in tokens:
         table.add_row(
-            t.name,
-            t.prefix + "…",
-            ", ".join(t.scopes) if t.scopes is not None else "all servers",
+            escape(t.name),
+            escape(t.prefix + "…"),
+            escape(", ".join(t.scopes)) if t.scopes is not None else "all servers",
+            "yes" if t.service else "",
             _when(t.expires_at, "never"),
             _when(t.last_used_at, "-"),
             _when(t.created_at, "-"),
@@ -117,6 +138,10 @@ def revoke(
     catalog: Path | None = CATALOG,
 ) -> None:
     """Revoke a token; gateways stop accepting it within their cache TTL (seconds)."""
+    from runtime.db import open_database
+    from runtime.settings import Settings
+    from runtime.store import TokenStore
+
     settings = Settings.with_overrides(data_dir=data_dir, catalog=catalog)
 
     async def drop() -> TokenInfo:
@@ -124,7 +149,7 @@ def revoke(
             return await TokenStore(db).revoke(name)
 
     _run(drop)
-    _err().print(f"revoked {name!r}")
+    _err().print(escape(f"revoked {name!r}"), highlight=False)
 
 
 class _Refused(Exception):
@@ -133,6 +158,10 @@ class _Refused(Exception):
 
 def _run(work: Callable[[], Awaitable[T]]) -> T:
     """Run ``work``; every expected failure becomes one line on stderr and exit code 1."""
+    from catalog import CatalogError
+    from runtime.db import DatabaseError
+    from runtime.store import TokenNameTaken, TokenNotFound
+
     try:
         return asyncio.run(_call(work))
     except CatalogError as exc:
@@ -146,6 +175,8 @@ async def _call(work: Callable[[], Awaitable[T]]) -> T:
 
 
 def _load_catalog(settings: Settings) -> Catalog:
+    from catalog import CatalogError
+
     try:
         return settings.loaded_catalog
     except CatalogError as exc:
@@ -160,6 +191,8 @@ def _catalog_message(exc: CatalogError) -> str:
 
 
 def _lifetime(text: str) -> timedelta | None:
+    from catalog import parse_duration
+
     if text.strip().lower() == "never":
         return None
     try:

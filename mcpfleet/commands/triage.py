@@ -6,25 +6,18 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
-from fastapi import FastAPI
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from runtime.settings import Settings
-from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
-from runtime.triage.eval_run import (
-    default_tools_dir,
-    learning_curve,
-    load_fleet,
-    predict,
-    triage_for,
-)
-from runtime.triage.evaluation import EvalFileError, EvalReport, load_cases, score
-from runtime.triage.toolset import ToolFileError
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from runtime.settings import Settings
+    from runtime.triage.evaluation import EvalReport
 
 __all__ = ["app", "report_table", "standalone_triage_app"]
 
@@ -42,8 +35,9 @@ def eval_(
     tools: Path | None = typer.Option(
         None,
         "--tools",
-        help="Directory of tool lists; loads exactly the servers in it. "
-        "Default: the eval fleet from mcp-tools/ beside the file's directory.",
+        help="Directory of tool lists (<server>.json, the tools/list answer); loads exactly "
+        "the servers in it. Default: the eval fleet from mcp-tools/ beside the file's "
+        "directory (eval/mcp-tools for eval/sets/*.jsonl).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
     predictions: Path | None = typer.Option(
@@ -66,7 +60,29 @@ def eval_(
     ),
 ) -> None:
     """Train on the fleet's tool schemas, decide every question (local embedding model, no
-    LLM) and score: routes, tool top-k, calibration and would-be executions."""
+    LLM) and score: routes, tool top-k, calibration and would-be executions.
+
+    FILE is JSON Lines, one labelled question per line, e.g. eval/dev/triage-dev.jsonl:
+
+    {"id": "d001", "query": "show the dhcp leases", "route": "tool",
+    "tool": "opnsense/opn_list_dhcp_leases", "alternatives": []}
+
+    id, query and route (tool, direct, escalate or context) are required; tool
+    (server/tool name) is required when the route is tool; alternatives lists other
+    tools that count as right; arguments and note are read but not scored. The full
+    description is in eval/FORMAT.md.
+    """
+    from runtime.triage.embedding import EmbeddingError, MiniLMEmbedder
+    from runtime.triage.eval_run import (
+        default_tools_dir,
+        learning_curve,
+        load_fleet,
+        predict,
+        triage_for,
+    )
+    from runtime.triage.evaluation import EvalFileError, load_cases, score
+    from runtime.triage.toolset import ToolFileError
+
     err = Console(stderr=True)
     try:
         cases = load_cases(file)
@@ -130,7 +146,7 @@ def report_table(report: EvalReport) -> Table:
     for route, accuracy in report.per_route.items():
         table.add_row(f"  route {route}", _pct(accuracy))
     for server, s in sorted(report.per_server.items()):
-        table.add_row(f"  {server} ({s.queries})", f"{_pct(s.top1)} / {_pct(s.top5)}")
+        table.add_row(escape(f"  {server} ({s.queries})"), f"{_pct(s.top1)} / {_pct(s.top5)}")
     return table
 
 
@@ -138,7 +154,11 @@ def standalone_triage_app(
     settings: Settings, gateway_url: str | None, router_url: str | None, *, auth: bool
 ) -> FastAPI:
     """Triage on its own, calling tools through the gateway and escalating through the
-    router over HTTP (``MCPFLEET_TRIAGE_TOKEN`` authenticates triage to both)."""
+    router over HTTP (``MCPFLEET_TRIAGE_TOKEN`` authenticates triage to both; at the
+    gateway it must be a service token, ``mcpfleet token create --service``, because triage
+    names the user each call is for)."""
+    import httpx
+
     from runtime.router import RouterClient
     from runtime.triage.api import create_app
     from runtime.triage.gateway_client import GatewayToolCaller

@@ -14,14 +14,13 @@ from typing import Any, Literal
 
 from catalog.model import DNS_LABEL, ServerKind
 from catalog.naming import AnnotationKeys, server_resource_name, service_host
-from runtime.discovery.endpoint import Endpoint, TransportName
+from runtime.endpoints.endpoint import Endpoint, TransportName
 
 __all__ = [
     "ENABLED_VALUES",
     "Addressing",
     "endpoint_from_service",
     "is_annotated",
-    "tags_from_capabilities",
 ]
 
 ENABLED_VALUES = frozenset({"true", "yes", "1", "on"})
@@ -32,7 +31,6 @@ _TRANSPORTS: dict[str, TransportName] = {
     "http": "streamable-http",
     "sse": "sse",
 }
-_MCP_CAPABILITIES = frozenset({"tools", "resources", "prompts"})
 _PREFIX = server_resource_name("")
 
 
@@ -99,11 +97,6 @@ def endpoint_from_service(
         path=path,
         problem="; ".join(problems) or None,
     )
-
-
-def tags_from_capabilities(capabilities: tuple[str, ...]) -> list[str]:
-    """Catalog tags from the capabilities annotation, minus MCP's own capability words."""
-    return [c for c in capabilities if c not in _MCP_CAPABILITIES and re.match(DNS_LABEL, c)]
 
 
 def _strip_prefix(service_name: str) -> str:

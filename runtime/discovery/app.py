@@ -29,9 +29,9 @@ from runtime.discovery.config import DiscoveryConfig, github_repository, reposit
 from runtime.discovery.files import FileSource
 from runtime.discovery.kubernetes import KubernetesSource, api_client_from_environment
 from runtime.discovery.metrics import DiscoveryMetrics
-from runtime.discovery.probe import Prober
 from runtime.discovery.records import DiscoveryRecords
 from runtime.discovery.service import Discovery, Source
+from runtime.endpoints.probe import Prober
 from runtime.proposals.api import proposals_router
 from runtime.proposals.errors import ProposalError
 from runtime.proposals.github import GitHubForge

@@ -34,7 +34,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from catalog.model import DNS_LABEL
-from runtime.discovery.endpoint import Endpoint, Event, Gone, Seen, Snapshot
+from runtime.endpoints.endpoint import Endpoint, Event, Gone, Seen, Snapshot
 
 __all__ = ["EndpointSpec", "FileSource", "read_endpoint_file"]
 

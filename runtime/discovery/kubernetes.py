@@ -27,7 +27,7 @@ from kubernetes.client.exceptions import ApiException
 
 from catalog.naming import AnnotationKeys
 from runtime.discovery.annotations import Addressing, endpoint_from_service
-from runtime.discovery.endpoint import Endpoint, Event, Gone, Seen, Snapshot
+from runtime.endpoints.endpoint import Endpoint, Event, Gone, Seen, Snapshot
 
 __all__ = ["KubernetesSource", "api_client_from_environment"]
 

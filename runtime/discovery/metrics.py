@@ -6,7 +6,7 @@ import contextlib
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from runtime.discovery.drift import REASONS, DriftReport
+from runtime.endpoints.drift import REASONS, DriftReport
 
 __all__ = ["DiscoveryMetrics"]
 

@@ -24,9 +24,9 @@ from psycopg.types.json import Jsonb
 from catalog.model import ClusterApiServer, HttpServer, Platform, RemoteServer, StdioServer
 from catalog.naming import server_endpoints, server_transport
 from runtime.db import Database
-from runtime.discovery.drift import DriftReport
-from runtime.discovery.endpoint import Endpoint
-from runtime.discovery.probe import ProbeError, ProbeResult
+from runtime.endpoints.drift import DriftReport
+from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.probe import ProbeError, ProbeResult
 from runtime.store.registry import ServerRegistry
 
 __all__ = ["DiscoveryRecords", "Page", "Row"]

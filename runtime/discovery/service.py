@@ -26,11 +26,11 @@ from psycopg import Error as DatabaseError
 from psycopg_pool import PoolTimeout
 
 from catalog.model import Catalog, RemoteServer
-from runtime.discovery.drift import DriftReport, compare, missing
-from runtime.discovery.endpoint import Endpoint, Event, Seen, Snapshot
 from runtime.discovery.metrics import DiscoveryMetrics
-from runtime.discovery.probe import ProbeError, Prober, ProbeResult
 from runtime.discovery.records import DiscoveryRecords
+from runtime.endpoints.drift import DriftReport, compare, missing
+from runtime.endpoints.endpoint import Endpoint, Event, Seen, Snapshot
+from runtime.endpoints.probe import ProbeError, Prober, ProbeResult
 from runtime.proposals.discovered import proposal_for_drift, proposal_for_new
 from runtime.proposals.entry import entry_fingerprint
 from runtime.proposals.errors import ProposalError

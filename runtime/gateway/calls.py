@@ -43,6 +43,7 @@ class AuditSink(Protocol):
         error: str | None,
         subject: str | None = None,
         client_id: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> None: ...
 
 
@@ -62,9 +63,11 @@ class ToolCalls:
         *,
         client: str,
         principal: Principal | None = None,
+        on_behalf_of: str | None = None,
     ) -> types.CallToolResult:
         """Call ``server``'s ``tool`` for ``client`` (as ``principal``, when given: its
-        grants must cover the tool, and its subject and client id go to the audit).
+        grants must cover the tool, and its subject and client id go to the audit; for a
+        service token, the end user it calls for, ``on_behalf_of``, too).
 
         Raises:
             Forbidden: ``principal`` may not call this tool.
@@ -88,7 +91,15 @@ class ToolCalls:
         finally:
             seconds = time.perf_counter() - started
             self.record(
-                server, tool, arguments, client, status, error, seconds, principal=principal
+                server,
+                tool,
+                arguments,
+                client,
+                status,
+                error,
+                seconds,
+                principal=principal,
+                on_behalf_of=on_behalf_of,
             )
 
     async def call_tool(
@@ -129,6 +140,7 @@ class ToolCalls:
         seconds: float,
         *,
         principal: Principal | None = None,
+        on_behalf_of: str | None = None,
     ) -> None:
         known = self._known(server, tool)
         self.metrics.observe(
@@ -147,12 +159,14 @@ class ToolCalls:
             error=error,
             subject=principal.subject if principal else None,
             client_id=principal.client_id if principal else None,
+            on_behalf_of=on_behalf_of,
         )
         if status != "ok":
             logger.warning(
                 "tool call failed",
                 extra={
                     "client": client,
+                    "on_behalf_of": on_behalf_of,
                     "server": server,
                     "tool": tool,
                     "status": status,

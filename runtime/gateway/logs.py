@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = ["JsonFormatter", "configure_logging"]
@@ -39,9 +40,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str = "INFO", stream: TextIO | None = None) -> None:
-    """Route every logger (uvicorn's too) through one JSON handler on stderr."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+def configure_logging(
+    level: str = "INFO", stream: TextIO | None = None, *, path: Path | None = None
+) -> None:
+    """Route every logger (uvicorn's too) through one JSON handler: on stderr, ``stream``,
+    or appended to the file ``path`` (which ``logging`` closes at exit, after the last
+    record)."""
+    handler: logging.Handler = (
+        logging.FileHandler(path, encoding="utf-8")
+        if path is not None
+        else logging.StreamHandler(stream or sys.stderr)
+    )
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -186,6 +186,7 @@ class Relay:
         principal: Principal,
         shape: Shape,
         rid: Any = None,
+        on_behalf_of: str | None = None,
     ) -> Relayed:
         """Relay one call (``params`` as the client sent them) and audit it; ``shape``
         makes the result the caller's (inside the attempt, so a result it refuses counts
@@ -224,6 +225,7 @@ class Relay:
                 error,
                 seconds,
                 principal=principal,
+                on_behalf_of=on_behalf_of,
             )
 
     def _route(self, endpoint: Endpoint) -> _Route:

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import mcp_types as types
-from fastapi import APIRouter, Body, Depends, Path, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Request, Response
 from pydantic import ValidationError
 
 from runtime.gateway.access import check_tool, is_read_only
@@ -30,6 +30,7 @@ from runtime.gateway.deps import (
     get_principal,
     get_relay,
 )
+from runtime.gateway.errors import BadRequest, Forbidden
 from runtime.gateway.metrics import CONTENT_TYPE, GatewayMetrics
 from runtime.gateway.naming import federated_name
 from runtime.gateway.oauth import ResourceServer
@@ -63,6 +64,8 @@ ERROR_TEXT = {
     504: "The upstream did not answer within the call timeout.",
 }
 AUTHENTICATED = (401, 403, 429)
+ON_BEHALF_OF = "X-Mcpfleet-On-Behalf-Of"
+_MAX_USER = 200
 
 
 def documented_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -84,6 +87,12 @@ async def call_tool(
     arguments: dict[str, Any] | None = Body(
         default=None, description="The tool's arguments as one JSON object.", examples=[{}]
     ),
+    on_behalf_of: str | None = Header(
+        default=None,
+        alias=ON_BEHALF_OF,
+        description="The end user a service token calls for (service tokens only); "
+        "recorded in the audit log beside the token's name.",
+    ),
     principal: Principal = Depends(get_principal),
     calls: ToolCalls = Depends(get_calls),
     relay: Relay | None = Depends(get_relay),
@@ -92,16 +101,24 @@ async def call_tool(
     """Forward a tool call; a tool-level failure is a 200 with ``isError: true``."""
     read_only = is_read_only(calls.pool, server, tool)
     check_tool(principal, server, tool, read_only=read_only, oauth=oauth)
+    end_user = _end_user(principal, on_behalf_of)
     started = time.perf_counter()
     upstream = relay.relayable(server, tool) if relay is not None else None
     if relay is not None and upstream is not None:
         params = {"name": tool, "arguments": arguments or {}}
-        reply = await relay.call(upstream, tool, params, principal=principal, shape=_as_result)
+        reply = await relay.call(
+            upstream, tool, params, principal=principal, shape=_as_result, on_behalf_of=end_user
+        )
         return Response(
             dumps(_response(server, tool, reply.result, started)), media_type="application/json"
         )
     result = await calls.call(
-        server, tool, arguments or {}, client=principal.name, principal=principal
+        server,
+        tool,
+        arguments or {},
+        client=principal.name,
+        principal=principal,
+        on_behalf_of=end_user,
     )
     return ToolCallResponse.model_validate(_response(server, tool, result, started))
 
@@ -209,6 +226,26 @@ async def protected_resource_metadata(request: Request) -> dict[str, Any]:
 
 def _docs_url(resource: str) -> str:
     return resource.removesuffix("/mcp") + "/docs"
+
+
+def _end_user(principal: Principal, claimed: str | None) -> str | None:
+    """Who a service token calls for; any other token may not claim to call for someone.
+
+    Raises:
+        Forbidden: the header came with a token that is not a service token.
+        BadRequest: the name is empty, too long or holds control characters.
+    """
+    if claimed is None:
+        return None
+    if not principal.service:
+        raise Forbidden(
+            f"token {principal.name!r} may not act on behalf of others: {ON_BEHALF_OF} "
+            "needs a service token (mcpfleet token create --service)"
+        )
+    name = claimed.strip()
+    if not name or len(name) > _MAX_USER or not name.isprintable():
+        raise BadRequest(f"{ON_BEHALF_OF} must be 1-{_MAX_USER} printable characters")
+    return name
 
 
 def _server_info(upstream: Upstream, principal: Principal) -> ServerInfo:

@@ -6,9 +6,9 @@ The automatic path (the discovery service) and the manual one (``POST /api/v1/pr
 
 from __future__ import annotations
 
-from runtime.discovery.drift import DriftReport
-from runtime.discovery.endpoint import Endpoint
-from runtime.discovery.probe import ProbeResult
+from runtime.endpoints.drift import DriftReport
+from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.probe import ProbeResult
 from runtime.proposals.entry import AnyServer, build_entry, updated_entry
 from runtime.proposals.proposer import Proposal
 

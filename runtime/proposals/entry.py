@@ -19,8 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from catalog.model import ClusterApiServer, HttpServer, RemoteServer, Server, StdioServer
 from catalog.naming import service_host
-from runtime.discovery.annotations import tags_from_capabilities
-from runtime.discovery.endpoint import Endpoint
+from runtime.endpoints.endpoint import Endpoint, tags_from_capabilities
 from runtime.proposals.errors import PermanentProposalError
 
 __all__ = [

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from catalog.model import DNS_LABEL
-from runtime.discovery.endpoint import Endpoint
-from runtime.discovery.probe import ProbeError, Prober, ProbeResult
+from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.probe import ProbeError, Prober, ProbeResult
 from runtime.proposals.discovered import proposal_for_new
 from runtime.proposals.proposer import Outcome, Proposal, Proposer
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from runtime.contracts import Completion
+from runtime.error_body import read_error
 from runtime.router.errors import (
     AllModelsFailed,
     Attempt,
@@ -86,12 +87,10 @@ def _completion(payload: dict[str, Any]) -> Completion:
 
 
 def _error(status: int, payload: Any) -> Exception:
-    fields = payload if isinstance(payload, dict) else {}
-    error = fields.get("error")
+    error = read_error(status, payload)
     if status == 422:
-        detail = error.get("reason") if isinstance(error, dict) else fields.get("detail")
-        return InvalidRequest(f"the router refused the request: {detail}")
-    if isinstance(error, dict) and error.get("code") == "all_models_failed":
+        return InvalidRequest(f"the router refused the request: {error.reason}")
+    if error.code == "all_models_failed":
         return AllModelsFailed(
             [
                 Attempt(
@@ -101,8 +100,7 @@ def _error(status: int, payload: Any) -> Exception:
                     reason=a.get("reason"),
                     latency_ms=a.get("latency_ms", 0.0),
                 )
-                for a in error.get("attempts", [])
+                for a in error.detail.get("attempts", [])
             ]
         )
-    reason = error.get("reason") if isinstance(error, dict) else None
-    return RouterUnreachable(f"the router answered HTTP {status}: {reason or 'no reason given'}")
+    return RouterUnreachable(f"the router answered HTTP {status}: {error.reason}")

@@ -43,6 +43,8 @@ class AuditRecord:
     subject: str | None = field(default=None, metadata={"sql": "text"})
     #: The OAuth client that obtained that token.
     client_id: str | None = field(default=None, metadata={"sql": "text"})
+    #: The end user a service token called for (``X-Mcpfleet-On-Behalf-Of``), if any.
+    on_behalf_of: str | None = field(default=None, metadata={"sql": "text"})
     at: datetime = field(default_factory=lambda: datetime.now(UTC), metadata={"sql": "timestamptz"})
     id: uuid.UUID = field(default_factory=uuid.uuid4, metadata={"sql": "uuid"})
 

@@ -97,6 +97,9 @@ class Principal:
     ``kubernetes-prod:pods_*``, ``*:*:ro``); ``None`` means everything. An mcpfleet token
     stores them as its scopes; an access token from an issuer gets them from the catalog's
     rules, and also names its ``subject``, ``client_id`` and ``issuer`` (for the audit).
+
+    ``service``: the token belongs to a service that calls tools for its own users (triage
+    on its own) and may name them; the gateway records that user in the audit log.
     """
 
     name: str
@@ -105,6 +108,7 @@ class Principal:
     subject: str | None = None
     client_id: str | None = None
     issuer: str | None = None
+    service: bool = False
 
     @cached_property
     def _grants(self) -> Grants:
@@ -139,6 +143,7 @@ class TokenInfo:
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+    service: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,9 +205,11 @@ class TokenStore:
         *,
         scopes: Iterable[str] | None = None,
         ttl: timedelta | None = None,
+        service: bool = False,
     ) -> IssuedToken:
         """Issue a token for ``name``; ``scopes`` are grants (:mod:`catalog.access`): server
         names, or server and tool patterns such as ``kubernetes-prod:pods_*:ro`` (None: all).
+        A ``service`` token may name the end user it calls for (see :class:`Principal`).
 
         Raises:
             ValueError: a malformed name, scope or ttl.
@@ -227,9 +234,11 @@ class TokenStore:
             async with self._db.connection() as conn:
                 cur = conn.cursor(row_factory=class_row(TokenInfo))
                 await cur.execute(
-                    "INSERT INTO api_tokens (name, token_hash, prefix, scopes, expires_at) "
-                    "VALUES (%s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
-                    (name, hash_token(token), token[:_DISPLAY_CHARS], scope_list, expires_at),
+                    "INSERT INTO api_tokens "
+                    "(name, token_hash, prefix, scopes, expires_at, service) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
+                    (name, hash_token(token), token[:_DISPLAY_CHARS], scope_list, expires_at,
+                     service),
                 )
                 info = await cur.fetchone()
         except pg_errors.UniqueViolation as exc:
@@ -391,7 +400,7 @@ class TokenStore:
                 "UPDATE api_tokens SET last_used_at = now() "
                 "WHERE token_hash = %s AND revoked_at IS NULL "
                 "AND (expires_at IS NULL OR expires_at > now()) "
-                "RETURNING name, scopes, expires_at",
+                "RETURNING name, scopes, expires_at, service",
                 (digest,),
             )
             row = await cur.fetchone()
@@ -402,8 +411,10 @@ class TokenStore:
                 )
                 known = await cur.fetchone()
         if row is not None:
-            name, scopes, expires_at = row
-            return Principal(name, None if scopes is None else frozenset(scopes), expires_at)
+            name, scopes, expires_at, service = row
+            return Principal(
+                name, None if scopes is None else frozenset(scopes), expires_at, service
+            )
         if known is None:
             raise TokenInvalid("unknown token")
         if known[1]:
@@ -411,4 +422,6 @@ class TokenStore:
         raise TokenExpired(f"token {known[0]!r} has expired")
 
 
-_INFO_COLUMNS = "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at"
+_INFO_COLUMNS = (
+    "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at, service"
+)

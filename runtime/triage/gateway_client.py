@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from runtime.contracts import ToolOutcome
+from runtime.error_body import read_error
 from runtime.store import Principal
 
 __all__ = ["GatewayToolCaller", "GatewayUnreachable"]
@@ -57,9 +58,9 @@ class GatewayToolCaller:
                 f"the gateway answered HTTP {response.status_code}, not JSON"
             ) from exc
         if response.status_code != 200:
-            reason = body.get("reason") or body.get("detail") if isinstance(body, dict) else body
+            error = read_error(response.status_code, body)
             raise GatewayUnreachable(
-                f"the gateway refused the call ({response.status_code}): {reason}"
+                f"the gateway refused the call ({response.status_code}): {error.reason}"
             )
         return ToolOutcome(
             server=server,

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from catalog import Catalog
 from components.operators import Operators, OperatorsArgs, operators_needed, prerequisites
-from components.render import Rendering
+from components.render import Recording, Rendering, record
 
 from .conftest import render, with_platform
 
 
 def _render(catalog: Catalog) -> Rendering:
     return render(lambda: Operators("operators", OperatorsArgs(catalog)))
+
+
+def recording(catalog: Catalog) -> Recording:
+    """The registrations themselves, with what each one waits for."""
+    return record(lambda: Operators("operators", OperatorsArgs(catalog)))
 
 
 def test_the_shipped_catalog_installs_toolhive_and_infisical_with_helm(shipped: Catalog) -> None:
@@ -26,11 +31,11 @@ def test_the_shipped_catalog_installs_toolhive_and_infisical_with_helm(shipped: 
 
 
 def test_the_toolhive_operator_release_waits_for_its_crds(shipped: Catalog) -> None:
-    operators = []
-    render(lambda: operators.append(Operators("operators", OperatorsArgs(shipped))))
-    crds, operator = operators[0].releases["toolhive"]
-    assert crds._name == "operators-toolhive-operator-crds"
-    assert operator._name == "operators-toolhive-operator"
+    releases = {r.name: r for r in recording(shipped).records if r.type.endswith("Release")}
+    crds = releases["operators-toolhive-operator-crds"]
+    operator = releases["operators-toolhive-operator"]
+    assert crds.urn in operator.dependencies, "the engine installs the CRDs chart first"
+    assert operator.urn not in crds.dependencies
 
 
 def test_prerequisite_operators_are_listed_not_installed(shipped: Catalog) -> None:

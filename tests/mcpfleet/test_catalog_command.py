@@ -21,6 +21,18 @@ def test_validate_passes_on_the_shipped_catalog_and_summarises_it() -> None:
     assert "opnsense" in result.output
 
 
+def test_a_schema_pattern_in_a_problem_prints_as_written(catalog_copy: Path) -> None:
+    """``[a-z]`` in a JSON Schema pattern is data, not rich markup: it must not vanish."""
+    caddy = catalog_copy / "servers" / "caddy.yaml"
+    caddy.write_text(caddy.read_text().replace("name: caddy", "name: Caddy_Server", 1))
+    result = runner.invoke(app, ["catalog", "validate", str(catalog_copy)])
+    assert result.exit_code == 1
+    assert (
+        f"{caddy}:2:3: server.name: 'Caddy_Server' does not match "
+        "'^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$' (schema.pattern)"
+    ) in result.output
+
+
 def test_validate_fails_naming_file_line_and_field(
     broken_catalog: Callable[[str], Path],
 ) -> None:

@@ -56,9 +56,12 @@ class Fleet:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port for ``up`` known before it starts: the identity provider must name this
+    fleet's resource URI (``http://127.0.0.1:PORT/mcp``) in its configuration first. The
+    port is free when chosen; ``up`` binds it first thing and says so if it was taken."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _collect(process: subprocess.Popen[str], lines: list[str]) -> threading.Thread:
@@ -140,12 +143,31 @@ def fleet() -> Iterator[Fleet]:
 
 def test_up_prints_the_endpoints_the_token_and_healthy_local_servers(fleet: Fleet) -> None:
     text = "\n".join(fleet.output)
+    assert (
+        "catalog catalog: 10 catalog servers + 2 local servers (catalog/local/servers); "
+        "running on this machine: everything, homelab"
+    ) in text, "the same 10 that `mcpfleet catalog validate` counts, and the overlay"
     assert f"mcpfleet local fleet is up at {fleet.url}" in text
     assert f"{fleet.url}/mcp" in text
     assert fleet.token.startswith("mcpf_") and fleet.token in text
     assert "everything: healthy" in text
     assert "homelab: healthy" in text
     assert oct((fleet.data_dir / "token").stat().st_mode & 0o777) == "0o600"
+
+
+def test_what_stdio_servers_write_to_stderr_goes_to_the_log_not_the_terminal(
+    fleet: Fleet,
+) -> None:
+    """server-everything announces itself on stderr; that line belongs in mcpfleet.log."""
+    assert not any("Starting default (STDIO) server" in line for line in fleet.output)
+    records = [
+        json.loads(line)
+        for line in (fleet.data_dir / "mcpfleet.log").read_text().splitlines()
+        if line.strip()
+    ]
+    assert {"msg": "Starting default (STDIO) server...", "server": "everything"}.items() <= next(
+        r for r in records if "Starting default" in r["msg"]
+    ).items()
 
 
 def test_a_question_works_out_of_the_box_through_mcpfleet_query(fleet: Fleet) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +13,7 @@ from typer.testing import CliRunner
 
 from catalog import check_catalog
 from mcpfleet.cli import app
+from tests.ports import announced_port, log_reader
 from tests.runtime.discovery.mcp_peers import STDIO_COMMAND
 from tests.runtime.proposals.conftest import git, make_repo
 
@@ -60,34 +59,20 @@ def test_a_bad_request_names_the_field_and_exits_2(tmp_path: Path) -> None:
 
 
 def test_serve_discovery_runs_until_interrupted(pg_url: str, tmp_path: Path) -> None:
-    port = _free_port()
     env = {**os.environ, "DATABASE_URL": pg_url, "MCPFLEET_DATA_DIR": str(tmp_path / "data")}
     mcpfleet = str(Path(sys.executable).parent / "mcpfleet")
-    args = [mcpfleet, "serve", "discovery", "--port", str(port),
-            "--kubernetes", "off", "--endpoints-dir", str(tmp_path), "--proposals", "off"]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    endpoints = tmp_path / "endpoints"
+    endpoints.mkdir()
+    args = [mcpfleet, "serve", "discovery", "--port", "0",
+            "--kubernetes", "off", "--endpoints-dir", str(endpoints), "--proposals", "off"]
+    log = tmp_path / "discovery.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        health = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        port = announced_port(log_reader(log), process)
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).json()
         assert health == {"status": "ok", "sources": ["file"], "proposals": "off"}
     finally:
         process.send_signal(signal.SIGINT)
-        output = process.communicate(timeout=30)[0].decode()
-    assert process.returncode == 0, output
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes]) -> object:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.communicate()[0].decode())
-        try:
-            return httpx.get(url, timeout=1).json()
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"{url} did not answer")
+        process.wait(timeout=30)
+    assert process.returncode == 0, log.read_text()

@@ -97,11 +97,20 @@ def _without_pulumi(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_without_the_compiler_render_says_how_to_install_it(tmp_path: Path) -> None:
-    result = _without_pulumi("render", "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert "pip install 'mcpfleet[iac]'" in result.stderr
-    assert "Traceback" not in result.stderr
+def test_without_the_compiler_render_and_plan_say_how_to_install_it_from_the_checkout(
+    tmp_path: Path,
+) -> None:
+    """mcpfleet is on no registry: the hint is this interpreter's pip, editable, this checkout."""
+    python = Path(sys.executable)
+    if python.is_relative_to(SHIPPED.parent):  # run from the checkout: .venv/bin/python
+        python = python.relative_to(SHIPPED.parent)
+    for command in (["render", "--out", str(tmp_path / "out")], ["plan"]):
+        result = _without_pulumi(*command)
+        assert result.returncode == 2, result.stderr
+        assert f"Install it with: {python} -m pip install -e '.[iac]'" in result.stderr
+        assert "pulumi is missing" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 

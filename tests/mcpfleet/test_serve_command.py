@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,14 +23,9 @@ from catalog import write_server
 from catalog.model import LocalRun, StdioServer
 from runtime.db import Database
 from runtime.store.tokens import TokenStore
+from tests.ports import announced_port, log_reader
 
 MCPFLEET = Path(sys.executable).with_name("mcpfleet")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def children_of(pid: int) -> list[int]:
@@ -72,16 +66,16 @@ async def test_the_gateway_process_serves_and_shuts_down_gracefully_on_sigterm(
         package="pypi://mcpfleet", image="ghcr.io/shreck/mcpfleet-runtime:0.1.0",
         local=LocalRun(command=sys.executable, args=["-m", "runtime.examples.homelab_server"]),
     ))
-    port = free_port()
     env = {**os.environ, "DATABASE_URL": pg_url}
     log = tmp_path / "gateway.log"
     process = spawn(
         [str(MCPFLEET), "serve", "gateway", "--catalog", str(catalog_copy),
-         "--data-dir", str(tmp_path / "data"), "--mode", "local", "--port", str(port)],
+         "--data-dir", str(tmp_path / "data"), "--mode", "local", "--port", "0"],
         env, log,
     )
     try:
         token = (await TokenStore(db).create("serve-test")).token
+        port = announced_port(log_reader(log), process)
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             deadline = time.monotonic() + 60

@@ -65,6 +65,20 @@ def test_scopes_can_name_tools_and_read_only_access(cli_env: str) -> None:
     assert principal.allows_tool("proxmox-ruapehu", "vm_status", read_only=True)
 
 
+def test_a_service_token_is_marked_so_in_the_store_and_the_list(cli_env: str) -> None:
+    created = runner.invoke(app, ["token", "create", "--name", "triage", "--service"])
+    plain = runner.invoke(app, ["token", "create", "--name", "laptop"])
+    assert created.exit_code == 0 and plain.exit_code == 0, created.output + plain.output
+    assert _verify(cli_env, created.stdout.strip()).service is True
+    assert _verify(cli_env, plain.stdout.strip()).service is False
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in runner.invoke(app, ["token", "list"]).stdout.splitlines()
+        if line.startswith("│")
+    }
+    assert "yes" in rows["triage"] and "yes" not in rows["laptop"]
+
+
 def test_ttl_can_be_set_or_switched_off(cli_env: str) -> None:
     short = runner.invoke(app, ["token", "create", "--name", "short", "--ttl", "12h"])
     forever = runner.invoke(app, ["token", "create", "--name", "forever", "--ttl", "never"])

@@ -63,7 +63,9 @@ def test_pull_requests_validate_test_and_post_a_preview() -> None:
     assert "pull_request" in workflow["on"]
     runs = _runs(workflow)
     assert "mcpfleet catalog validate catalog/" in runs
-    assert "make test" in runs
+    assert "bash .ci/run" in runs  # make test on a fresh clone, then a make up smoke check
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "git clone" in ci and "\nmake test\n" in ci and ".ci/up-smoke" in ci
     assert "mcpfleet render --out" in runs
     (preview,) = _uses(workflow, "pulumi/actions@")
     assert preview["with"]["command"] == "preview"

@@ -13,6 +13,7 @@ Procedure
   If the quota exceeds the tool count (prometheus has 6 tools), every tool is drawn once and
   the rest is drawn with random.choice from all tools (those tools get a second question).
 """
+
 import json
 import math
 import random
@@ -20,8 +21,19 @@ import sys
 from pathlib import Path
 
 SEED = 4242
-SERVERS = ["opnsense", "unifi", "adguard", "caddy", "kubernetes", "talos",
-           "proxmox-plus", "grafana", "prometheus", "github", "postgres"]
+SERVERS = [
+    "opnsense",
+    "unifi",
+    "adguard",
+    "caddy",
+    "kubernetes",
+    "talos",
+    "proxmox-plus",
+    "grafana",
+    "prometheus",
+    "github",
+    "postgres",
+]
 MIN_PER_SERVER = 8
 
 

@@ -16,6 +16,7 @@ Details:
 
 Usage: python3 draw.py [path/to/eval/mcp-tools]   -> prints the draw as JSON lines.
 """
+
 import json
 import math
 import random
@@ -25,13 +26,25 @@ from pathlib import Path
 SEED = 90901
 TARGET = 130
 MIN_PER_SERVER = 8
-SERVERS = ["opnsense", "unifi", "adguard", "caddy", "kubernetes", "talos",
-           "proxmox-plus", "grafana", "prometheus", "github", "postgres"]
+SERVERS = [
+    "opnsense",
+    "unifi",
+    "adguard",
+    "caddy",
+    "kubernetes",
+    "talos",
+    "proxmox-plus",
+    "grafana",
+    "prometheus",
+    "github",
+    "postgres",
+]
 
 
 def quotas(counts):
     def total(k):
         return sum(max(MIN_PER_SERVER, round(k * math.sqrt(n))) for n in counts.values())
+
     lo, hi = 0.0, 10.0
     for _ in range(200):
         mid = (lo + hi) / 2
@@ -44,7 +57,11 @@ def quotas(counts):
 
 
 def main():
-    base = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "mcp-tools"
+    base = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2] / "mcp-tools"
+    )
     tools = {}
     for s in SERVERS:
         data = json.loads((base / f"{s}.json").read_text())
@@ -61,8 +78,12 @@ def main():
             picked = list(names) + random.sample(names, q[s] - len(names))
         for name in picked:
             draw.append({"server": s, "tool": f"{s}/{name}"})
-    print(json.dumps({"seed": SEED, "k": round(k, 4), "quotas": q, "counts": counts,
-                      "total": len(draw)}), file=sys.stderr)
+    print(
+        json.dumps(
+            {"seed": SEED, "k": round(k, 4), "quotas": q, "counts": counts, "total": len(draw)}
+        ),
+        file=sys.stderr,
+    )
     for d in draw:
         print(json.dumps(d))
 

@@ -12,14 +12,30 @@ Procedure (see README.md):
     differently worded question for the same tool).
 Prints one line per drawn tool: server/tool.
 """
-import json, math, random, sys, os
+
+import json
+import math
+import os
+import random
+import sys
 from pathlib import Path
 
 SEED = 31337
 TARGET = 130
 MIN_PER_SERVER = 8
-SERVERS = ["opnsense", "unifi", "adguard", "caddy", "kubernetes", "talos",
-           "proxmox-plus", "grafana", "prometheus", "github", "postgres"]
+SERVERS = [
+    "opnsense",
+    "unifi",
+    "adguard",
+    "caddy",
+    "kubernetes",
+    "talos",
+    "proxmox-plus",
+    "grafana",
+    "prometheus",
+    "github",
+    "postgres",
+]
 TOOLS_DIR = os.environ.get("TOOLS_DIR", str(Path(__file__).resolve().parents[2] / "mcp-tools"))
 
 

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from runtime.gateway.upstream.breaker import CircuitBreaker
 from runtime.gateway.upstream.spec import EndpointSpec
+from runtime.gateway.upstream.stderr import logged_stderr
 
 __all__ = [
     "Endpoint",
@@ -262,9 +263,10 @@ class Endpoint:
             params = StdioServerParameters(
                 command=spec.command, args=list(spec.args), env=dict(spec.env) or None, cwd=spec.cwd
             )
-            transport: Any = stdio_client(params)
-            async with Client(transport, cache=None, client_info=CLIENT_INFO) as client:
-                yield client
+            with logged_stderr(self.server) as errlog:  # closed after the child is reaped
+                transport: Any = stdio_client(params, errlog=errlog)
+                async with Client(transport, cache=None, client_info=CLIENT_INFO) as client:
+                    yield client
         elif spec.transport == "sse":
             assert spec.url is not None
             transport = sse_client(spec.url, headers=dict(spec.headers) or None)

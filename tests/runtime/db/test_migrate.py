@@ -163,7 +163,8 @@ def test_misnamed_or_duplicate_files_are_refused(
 
 
 def test_the_reserved_number_ranges_are_respected() -> None:
-    """001-009 data layer, 010-019 triage, 020-029 router, 030-039 discovery,
-    080-089 gateway identity (OAuth)."""
+    """001-009 data layer, 010-019 triage, 020-029 router, 030-039 discovery, 040-049
+    gateway access (service tokens, on-behalf-of audit), 050-059 hardening, 060-069 the
+    seed plan, 070-079 console, 080-089 gateway identity (OAuth)."""
     versions = [m.version for m in discover_migrations()]
-    assert all(1 <= v <= 39 or 80 <= v <= 89 for v in versions)
+    assert all(1 <= v <= 89 for v in versions)

@@ -16,9 +16,9 @@ from catalog.naming import AnnotationKeys
 from runtime.db import Database
 from runtime.discovery.kubernetes import KubernetesSource
 from runtime.discovery.metrics import DiscoveryMetrics
-from runtime.discovery.probe import Prober
 from runtime.discovery.records import DiscoveryRecords
 from runtime.discovery.service import Backoff, Discovery, Source
+from runtime.endpoints.probe import Prober
 from runtime.proposals.localgit import LocalGitForge
 from runtime.proposals.proposer import Proposer
 from tests.runtime.discovery.fake_kubernetes import FakeCluster, serve_cluster, service

@@ -6,7 +6,8 @@ from typing import Any
 
 from catalog import load_catalog
 from catalog.naming import AnnotationKeys, discovery_annotations
-from runtime.discovery.annotations import endpoint_from_service, tags_from_capabilities
+from runtime.discovery.annotations import endpoint_from_service
+from runtime.endpoints.endpoint import tags_from_capabilities
 from tests.runtime.discovery.harness import SHIPPED_CATALOG
 
 KEYS = AnnotationKeys("mcp.shreck.io")

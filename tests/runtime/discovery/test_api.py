@@ -11,9 +11,9 @@ from fastapi import FastAPI
 
 from runtime.db import Database
 from runtime.discovery.api import registry_namespace, registry_router
-from runtime.discovery.endpoint import Endpoint
-from runtime.discovery.probe import ProbeResult, RetryableProbeError
 from runtime.discovery.records import DiscoveryRecords
+from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.probe import ProbeResult, RetryableProbeError
 
 NAMESPACE = registry_namespace("mcp.shreck.io")
 TOOL = {"name": "forecast", "description": "Forecast.", "inputSchema": {"type": "object"}}

@@ -41,7 +41,7 @@ async def test_the_service_finds_a_file_endpoint_serves_it_and_proposes_it(
                 meta = response.json()["_meta"]["io.mcpfleet/registry"]
                 return meta if "proposal" in meta["discovery"] else None
 
-            meta = await eventually_async(proposed, within=15, what="a proposal")
+            meta = await eventually_async(proposed, within=60, what="a proposal")
             metrics = (await http.get("/metrics")).text
     assert meta["health"] == "healthy"
     assert meta["discovery"]["proposal"]["status"] == "opened"

@@ -8,8 +8,8 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from runtime.discovery.endpoint import Event, Gone, Seen, Snapshot
 from runtime.discovery.files import FileSource, read_endpoint_file
+from runtime.endpoints.endpoint import Event, Gone, Seen, Snapshot
 from tests.waiting import eventually
 
 

@@ -15,8 +15,8 @@ import pytest
 from kubernetes import client
 
 from catalog.naming import AnnotationKeys
-from runtime.discovery.endpoint import Event, Gone, Seen, Snapshot
 from runtime.discovery.kubernetes import KubernetesSource
+from runtime.endpoints.endpoint import Event, Gone, Seen, Snapshot
 from tests.runtime.discovery.fake_kubernetes import FakeCluster, serve_cluster, service
 from tests.waiting import eventually
 

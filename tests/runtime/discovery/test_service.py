@@ -12,8 +12,8 @@ from pathlib import Path
 
 from catalog import load_catalog, write_server
 from runtime.db import Database
-from runtime.discovery.endpoint import Endpoint, Event, Seen, Snapshot
 from runtime.discovery.records import Row
+from runtime.endpoints.endpoint import Endpoint, Event, Seen, Snapshot
 from runtime.proposals.entry import updated_entry
 from runtime.proposals.github import GitHubForge
 from runtime.proposals.proposer import Proposer

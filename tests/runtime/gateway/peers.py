@@ -8,27 +8,28 @@
   ``slow``, ``flaky`` (fails on demand, can crash), ``many_tools``.
 
 Processes (not in-process servers) so a test can kill one mid-run like a crash would.
+Each binds a port of its own choosing and reports it (see :mod:`tests.ports`).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 from runtime.gateway.upstream.spec import EndpointSpec
+from tests.ports import LISTENING, announced_port, log_reader
 
 __all__ = [
     "EVERYTHING",
     "Peer",
     "everything_peer",
     "everything_stdio",
-    "free_port",
     "python_peer",
     "stdio_spec",
 ]
@@ -41,26 +42,26 @@ EVERYTHING = (
 )
 LOOPBACK = SERVERS / "loopback.cjs"
 HttpTransport = Literal["streamable-http", "sse"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+Command = Callable[[int], tuple[list[str], dict[str, str]]]
+"""The command line and extra environment that start a server on a port (0: any)."""
 
 
 class Peer:
-    """A server process listening on a loopback port; restartable on the same port."""
+    """A server process on a loopback port it picked itself; restartable on that port.
 
-    def __init__(
-        self, argv: list[str], *, port: int, path: str, log: Path, env: dict[str, str] | None = None
-    ) -> None:
-        self.argv, self.port, self.path, self.log = argv, port, path, log
-        self.env = {**os.environ, **(env or {})}
+    The first start asks for port 0 and reads the port from the server's "listening on"
+    line, so no port is guessed; a restart asks for the port it had before (a server
+    coming back on its old address is what the restart tests check).
+    """
+
+    def __init__(self, command: Command, *, path: str, log: Path) -> None:
+        self.command, self.path, self.log = command, path, log
+        self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        assert self.port, "start the peer first"
         return f"http://127.0.0.1:{self.port}{self.path}"
 
     @property
@@ -68,28 +69,26 @@ class Peer:
         assert self.process is not None
         return self.process.pid
 
-    def start(self, within: float = 20.0) -> Peer:
-        """Start (again) and wait, with a deadline, until the port accepts connections."""
+    def start(self, within: float = 60.0) -> Peer:
+        """Start (again) and wait, with a deadline, until it says it listens."""
         if self.process is not None:
             try:
                 self.process.wait(5)  # reap the previous run; a restart follows a death
             except subprocess.TimeoutExpired:
-                raise RuntimeError(f"{self.argv} is still running") from None
+                raise RuntimeError(f"{self.log.name}: still running") from None
+        read = log_reader(self.log)
+        earlier = len(LISTENING.findall(read()))
+        argv, env = self.command(self.port)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                self.argv, stdout=out, stderr=subprocess.STDOUT, env=self.env, cwd=REPO
+                argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=REPO
             )
-        deadline = time.monotonic() + within
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.argv} exited: {self.log.read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.argv} not listening on {self.port}") from None
-                time.sleep(0.02)
+        try:
+            self.port = announced_port(read, self.process, within=within, skip=earlier)
+        except AssertionError:
+            self.kill()
+            raise
+        return self
 
     def kill(self) -> None:
         """Die at once, as a crashing server does (SIGKILL, no goodbye)."""
@@ -107,24 +106,30 @@ class Peer:
                 self.process.wait(5)
 
 
+_logs = itertools.count()
+
+
 def python_peer(name: str, transport: HttpTransport, log_dir: Path) -> Peer:
-    """One of the ``tests/fixtures/servers`` servers over HTTP on a free port."""
-    port = free_port()
-    argv = [sys.executable, str(SERVERS / f"{name}.py"), "--transport", transport,
-            "--port", str(port)]
+    """One of the ``tests/fixtures/servers`` servers over HTTP."""
+
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        script = str(SERVERS / f"{name}.py")
+        return [sys.executable, script, "--transport", transport, "--port", str(port)], {}
+
     path = "/sse" if transport == "sse" else "/mcp"
-    return Peer(argv, port=port, path=path, log=log_dir / f"{name}-{port}.log")
+    return Peer(command, path=path, log=log_dir / f"{name}-{next(_logs)}.log")
 
 
 def everything_peer(transport: HttpTransport, log_dir: Path) -> Peer:
     """server-everything over HTTP, bound to loopback."""
     _need_everything()
-    port = free_port()
     mode = "sse" if transport == "sse" else "streamableHttp"
-    argv = ["node", "--require", str(LOOPBACK), str(EVERYTHING), mode]
+
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        return ["node", "--require", str(LOOPBACK), str(EVERYTHING), mode], {"PORT": str(port)}
+
     path = "/sse" if transport == "sse" else "/mcp"
-    return Peer(argv, port=port, path=path, log=log_dir / f"everything-{port}.log",
-                env={"PORT": str(port)})
+    return Peer(command, path=path, log=log_dir / f"everything-{next(_logs)}.log")
 
 
 def stdio_spec(name: str, env: dict[str, str] | None = None) -> EndpointSpec:

@@ -14,9 +14,11 @@ import pytest
 
 from runtime.db import Database
 from runtime.gateway import GatewayConfig
+from runtime.gateway.rest import ON_BEHALF_OF
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
 from runtime.store.audit_records import REDACTED
+from runtime.store.tokens import TokenStore
 from tests.runtime.gateway.peers import Peer, stdio_spec
 from tests.runtime.gateway.running import RunningGateway, issue_token, run_gateway
 
@@ -92,3 +94,33 @@ async def test_no_record_is_lost_on_a_graceful_shutdown(
         await gateway.stop()  # no flush: the lifespan must write what is queued
     assert len(await audit_rows(module_db, client)) == 60
     assert not spill.exists(), "with the database up, nothing is spilled to disk"
+
+
+async def test_a_service_token_names_the_end_user_in_the_audit_row_and_only_it_may(
+    module_settings: Settings, module_db: Database, everything_http: Peer
+) -> None:
+    """``X-Mcpfleet-On-Behalf-Of``: recorded for service tokens, refused for any other."""
+    service = f"svc-{uuid.uuid4().hex[:8]}"
+    plain = f"plain-{uuid.uuid4().hex[:8]}"
+    service_token = (await TokenStore(module_db).create(service, service=True)).token
+    plain_token = await issue_token(module_db, plain)
+    echo = "/api/v1/mcp/everything/tools/echo"
+    async with run_gateway(module_settings, config_for(everything_http)) as gateway:
+        async with gateway.rest(service_token) as rest:
+            for_carol = await rest.post(echo, json={"message": "a"},
+                                        headers={ON_BEHALF_OF: "carol@example.com"})
+            for_itself = await rest.post(echo, json={"message": "b"})
+            blank = await rest.post(echo, json={"message": "c"}, headers={ON_BEHALF_OF: " "})
+        async with gateway.rest(plain_token) as rest:
+            claimed = await rest.post(echo, json={"message": "d"}, headers={ON_BEHALF_OF: "eve"})
+        await asyncio.wait_for(gateway.app.state.audit.flush(), 10)
+    assert (for_carol.status_code, for_itself.status_code) == (200, 200)
+    assert blank.status_code == 400 and blank.json()["error"]["code"] == "bad_request"
+    assert claimed.status_code == 403
+    assert "may not act on behalf of others" in claimed.json()["error"]["reason"]
+    async with module_db.connection() as conn:
+        cur = await conn.execute(
+            "SELECT client, on_behalf_of FROM audit_log WHERE client = ANY(%s) ORDER BY at",
+            ([service, plain],),
+        )
+        assert await cur.fetchall() == [(service, "carol@example.com"), (service, None)]

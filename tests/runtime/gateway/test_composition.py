@@ -26,7 +26,8 @@ from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
 from runtime.store.registry import ServerRegistry
 from runtime.store.tokens import Principal
-from tests.runtime.gateway.peers import Peer, free_port
+from tests.ports import refusing_port
+from tests.runtime.gateway.peers import Peer
 from tests.runtime.gateway.running import issue_token, run_gateway, text_of, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -113,21 +114,22 @@ async def test_the_tool_caller_contract_returns_plain_json_and_is_audited(
 async def test_health_and_tools_are_written_to_the_registry(
     module_settings: Settings, module_db: Database, everything_http: Peer
 ) -> None:
-    dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{free_port()}/mcp")
-    servers = (
-        ServerSpec("everything", (EndpointSpec("streamable-http", url=everything_http.url),),
-                   description="the reference server", kind="http"),
-        ServerSpec("gone", (dead,)),
-    )
     registry = ServerRegistry(module_db)
-    async with run_gateway(module_settings, GatewayConfig(servers)):
-        async def written() -> bool:
-            record = await registry.get("gone")
-            return record is not None and record.health == "unhealthy"
+    with refusing_port() as port:
+        dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{port}/mcp")
+        servers = (
+            ServerSpec("everything", (EndpointSpec("streamable-http", url=everything_http.url),),
+                       description="the reference server", kind="http"),
+            ServerSpec("gone", (dead,)),
+        )
+        async with run_gateway(module_settings, GatewayConfig(servers)):
+            async def written() -> bool:
+                record = await registry.get("gone")
+                return record is not None and record.health == "unhealthy"
 
-        await until(written, what="the dead server's health in the registry")
-        everything = await registry.get("everything")
-        gone = await registry.get("gone")
+            await until(written, what="the dead server's health in the registry")
+            everything = await registry.get("everything")
+            gone = await registry.get("gone")
     assert everything is not None and gone is not None
     assert everything.health == "healthy" and everything.in_catalog
     assert everything.description == "the reference server" and everything.kind == "http"

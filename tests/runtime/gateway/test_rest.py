@@ -18,7 +18,8 @@ from runtime.db import Database
 from runtime.gateway import GatewayConfig
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
-from tests.runtime.gateway.peers import Peer, free_port, stdio_spec
+from tests.ports import refusing_port
+from tests.runtime.gateway.peers import Peer, stdio_spec
 from tests.runtime.gateway.running import RunningGateway, issue_token, run_gateway
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -30,23 +31,27 @@ CALL = "/api/v1/mcp/{server}/tools/{tool}"
 async def gateway(
     module_settings: Settings, everything_http: Peer, slow_pair: tuple[Peer, Peer]
 ) -> AsyncIterator[RunningGateway]:
-    dead = f"http://127.0.0.1:{free_port()}/mcp"  # nothing listens there
-    servers = (
-        ServerSpec("everything", (EndpointSpec("streamable-http", url=everything_http.url),)),
-        ServerSpec("slow", (EndpointSpec("streamable-http", url=slow_pair[0].url),)),
-        ServerSpec("flaky", (stdio_spec("flaky"),)),
-        ServerSpec("dead", (EndpointSpec("streamable-http", url=dead),)),
-    )
-    pool = PoolSettings(
-        call_timeout=1.0,
-        health_interval=60,
-        connect_timeout=15,  # a stdio child starts slowly on a busy machine
-        breaker_threshold=3,
-        breaker_cool_down=60,
-    )
-    config = GatewayConfig(servers, pool, requests_per_minute=100_000)
-    async with run_gateway(module_settings, config) as running:
-        yield running
+    with refusing_port() as dead_port:
+        servers = (
+            ServerSpec("everything", (EndpointSpec("streamable-http", url=everything_http.url),)),
+            ServerSpec("slow", (EndpointSpec("streamable-http", url=slow_pair[0].url),)),
+            ServerSpec("flaky", (stdio_spec("flaky"),)),
+            ServerSpec("dead", (EndpointSpec("streamable-http",
+                                             url=f"http://127.0.0.1:{dead_port}/mcp"),)),
+        )
+        # Generous timeouts: a loaded machine must not turn a normal call into a 504, nor a
+        # slow stdio start into a 502 (the timeout's own test uses a gateway of its own; the
+        # dead endpoint refuses connections at once).
+        pool = PoolSettings(
+            call_timeout=60,
+            health_interval=60,
+            connect_timeout=60,
+            breaker_threshold=3,
+            breaker_cool_down=60,
+        )
+        config = GatewayConfig(servers, pool, requests_per_minute=100_000)
+        async with run_gateway(module_settings, config) as running:
+            yield running
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +93,7 @@ async def test_structured_content_and_an_empty_body_are_relayed(
     gateway: RunningGateway, token: str
 ) -> None:
     response = await call(gateway, token, "flaky", "count")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert isinstance(response.json()["structuredContent"]["result"], int)
 
 
@@ -134,8 +139,14 @@ async def test_a_malformed_body_is_a_400_json_error(
     assert "Traceback" not in response.text
 
 
-async def test_a_call_outliving_the_timeout_is_a_504(gateway: RunningGateway, token: str) -> None:
-    response = await call(gateway, token, "slow", "sleep", {"seconds": 3})
+async def test_a_call_outliving_the_timeout_is_a_504(
+    module_settings: Settings, slow_pair: tuple[Peer, Peer], token: str
+) -> None:
+    """A 0.5 s call timeout against a call that sleeps 30 s: the timeout must win."""
+    servers = (ServerSpec("slow", (EndpointSpec("streamable-http", url=slow_pair[1].url),)),)
+    config = GatewayConfig(servers, PoolSettings(call_timeout=0.5, health_interval=60))
+    async with run_gateway(module_settings, config) as gateway:
+        response = await call(gateway, token, "slow", "sleep", {"seconds": 30})
     assert response.status_code == 504
     assert response.json()["error"]["code"] == "upstream_timeout"
 

@@ -135,10 +135,12 @@ async def test_an_expired_token_is_401(gateway: RunningGateway, module_db: Datab
     assert "expired" in response.json()["error"]["reason"]
 
 
-async def test_a_revoked_token_stops_working_within_the_cache_window(
+async def test_a_token_revoked_elsewhere_stops_working_once_the_gateways_cache_lapses(
     gateway: RunningGateway, module_db: Database
 ) -> None:
-    """The gateway caches verified tokens for 0.5 s here (no DB round trip per call)."""
+    """The gateway caches verified tokens for 0.5 s here; the revocation comes from another
+    store (another replica). The exact window is tested with a clock of the test's own in
+    tests/runtime/store/test_tokens.py; here the deadline is only a hang guard."""
     token = await issue_token(module_db, "soon-revoked")
     async with gateway.rest(token) as rest:
         assert (await rest.get("/api/v1/servers")).status_code == 200
@@ -147,7 +149,7 @@ async def test_a_revoked_token_stops_working_within_the_cache_window(
         async def refused() -> bool:
             return (await rest.get("/api/v1/servers")).status_code == 401
 
-        await until(refused, within=3.0, what="the revoked token to be refused")
+        await until(refused, within=60, what="the revoked token to be refused")
         response = await rest.get("/api/v1/servers")
     assert "revoked" in response.json()["error"]["reason"]
 

@@ -36,8 +36,10 @@ async def setup(
         ServerSpec("flaky", (EndpointSpec("streamable-http", url=flaky.url),)),
         ServerSpec("slow", (EndpointSpec("streamable-http", url=slow_pair[0].url),)),
     )
-    pool = PoolSettings(call_timeout=5, health_interval=0.2, connect_timeout=2,
-                        list_timeout=2, breaker_threshold=2, breaker_cool_down=0.5)
+    # Health checks every 0.2 s; connect and list get generous time (a dead server refuses
+    # at once, and a loaded machine must not make the healthy one look dead).
+    pool = PoolSettings(call_timeout=5, health_interval=0.2, connect_timeout=30,
+                        list_timeout=30, breaker_threshold=2, breaker_cool_down=0.5)
     config = GatewayConfig(servers, pool, requests_per_minute=100_000)
     token = await issue_token(module_db, f"failure-client-{uuid.uuid4().hex[:8]}")
     async with run_gateway(module_settings, config) as running:
@@ -70,7 +72,7 @@ async def test_a_dying_upstream_opens_its_circuit_spares_the_others_and_recovers
             view = await server_view(gateway, token, "flaky")
             return view["endpoints"][0]["circuit"] in ("open", "half_open")
 
-        await until(circuit_open, within=10, what="flaky's circuit to open")
+        await until(circuit_open, within=60, what="flaky's circuit to open")
         refused = await rest.post("/api/v1/mcp/flaky/tools/ping", json={})
         assert refused.status_code in (502, 503)
 
@@ -90,16 +92,17 @@ async def test_a_dying_upstream_opens_its_circuit_spares_the_others_and_recovers
             view = await server_view(gateway, token, "flaky")
             return view["health"] == "healthy" and view["endpoints"][0]["circuit"] == "closed"
 
-        await until(recovered, within=15, what="flaky to be probed back to healthy")
+        await until(recovered, within=60, what="flaky to be probed back to healthy")
         back = await rest.post("/api/v1/mcp/flaky/tools/ping", json={})
         assert back.status_code == 200 and back.json()["content"][0]["text"] == "pong"
     assert "flaky__ping" in await federated_names(gateway, token)
 
 
-async def test_a_call_in_flight_when_the_upstream_dies_fails_fast(
+async def test_a_call_in_flight_when_the_upstream_dies_ends_with_the_connection_loss(
     setup: tuple[RunningGateway, Peer, str],
 ) -> None:
-    """The connection loss ends the waiting call at once, not at the call timeout (5 s)."""
+    """The connection loss ends the waiting call, not the call timeout (5 s here): a timeout
+    would say "within 5s". (How long it takes is not asserted: a loaded machine varies.)"""
     gateway, _, token = setup
     async with gateway.mcp(token) as client:
         result = await client.call_tool("flaky__crash", {})

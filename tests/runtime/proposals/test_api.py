@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from runtime.discovery.probe import Prober
+from runtime.endpoints.probe import Prober
 from runtime.proposals.api import proposals_router
 from runtime.proposals.github import GitHubForge
 from runtime.proposals.localgit import LocalGitForge

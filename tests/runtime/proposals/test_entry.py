@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from catalog.model import HttpServer, RemoteServer, StdioServer
-from runtime.discovery.endpoint import Endpoint
+from runtime.endpoints.endpoint import Endpoint
 from runtime.proposals.entry import build_entry, entry_fingerprint
 from runtime.proposals.errors import PermanentProposalError
 

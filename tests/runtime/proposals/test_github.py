@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from catalog import load_catalog
-from runtime.discovery.endpoint import Endpoint
+from runtime.endpoints.endpoint import Endpoint
 from runtime.proposals.entry import build_entry
 from runtime.proposals.errors import PermanentProposalError, RetryableProposalError
 from runtime.proposals.github import GitHubForge

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 
 from catalog import check_catalog, load_catalog
 from catalog.model import HttpServer
-from runtime.discovery.endpoint import Endpoint
+from runtime.endpoints.endpoint import Endpoint
 from runtime.proposals.entry import build_entry, updated_entry
 from runtime.proposals.errors import PermanentProposalError
 from runtime.proposals.localgit import LocalGitForge

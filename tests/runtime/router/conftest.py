@@ -62,7 +62,9 @@ class RouterUnderTest:
 
 
 KEYS = {"ANTHROPIC_API_KEY": ANTHROPIC_KEY, "GEMINI_API_KEY": GOOGLE_KEY}
-FAST = RouterSettings(timeout=0.5, budget_cache_seconds=0)
+UNCACHED = RouterSettings(timeout=60, budget_cache_seconds=0)
+"""No budget cache; a generous call timeout, so a loaded machine never turns an answer
+into a timeout (tests of the timeout set a short one against a fake that never answers)."""
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +74,7 @@ async def router_on(
     *,
     spec: ModelsFile | None = None,
     env: dict[str, str] | None = None,
-    settings: RouterSettings = FAST,
+    settings: RouterSettings = UNCACHED,
     clock: Callable[[], datetime] = utc_now,
 ) -> AsyncIterator[RouterUnderTest]:
     registry = CollectorRegistry()

@@ -12,7 +12,7 @@ from runtime.gateway.app import GatewayExtension
 from runtime.router import create_router_api, hosted_model_router
 from runtime.settings import Settings
 from runtime.store.tokens import TokenStore
-from tests.runtime.router.conftest import FAST, KEYS
+from tests.runtime.router.conftest import KEYS, UNCACHED
 from tests.runtime.router.fakes import Answer, Fakes, models_spec
 
 
@@ -21,7 +21,7 @@ async def test_inside_the_gateway_the_router_is_guarded_and_measured(
 ) -> None:
     extension = GatewayExtension(
         routers=[create_router_api()],
-        lifespan=hosted_model_router(models_spec(fakes), settings=FAST, env=KEYS),
+        lifespan=hosted_model_router(models_spec(fakes), settings=UNCACHED, env=KEYS),
     )
     app = create_app(runtime_settings, GatewayConfig(servers=()), extensions=[extension])
     token = (await TokenStore(db).create("router-test")).token

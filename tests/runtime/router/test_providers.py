@@ -30,7 +30,10 @@ from tests.runtime.router.fakes import (
     Hang,
 )
 
-TIMEOUT = 0.5
+TIMEOUT = 60.0
+"""Generous: a loaded machine must not turn an answer into a timeout."""
+HANG_TIMEOUT = 0.5
+"""For the fake that never answers: any timeout fires, a short one keeps the test short."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Case:
     name: str
     model_id: str
     fake: Callable[[Fakes], FakeServer]
-    build: Callable[[str, httpx2.AsyncClient], ChatProvider]
+    build: Callable[[str, httpx2.AsyncClient, float], ChatProvider]
     key: str | None
 
 
@@ -47,8 +50,8 @@ CASES = [
         "anthropic",
         "claude-sonnet-4-6",
         lambda f: f.anthropic,
-        lambda url, http: AnthropicProvider(
-            "anthropic", api_key=ANTHROPIC_KEY, timeout=TIMEOUT, base_url=url, http_client=http
+        lambda url, http, timeout: AnthropicProvider(
+            "anthropic", api_key=ANTHROPIC_KEY, timeout=timeout, base_url=url, http_client=http
         ),
         ANTHROPIC_KEY,
     ),
@@ -56,8 +59,8 @@ CASES = [
         "google",
         "gemini-2.0-flash",
         lambda f: f.google,
-        lambda url, http: GoogleProvider(
-            "google", api_key=GOOGLE_KEY, timeout=TIMEOUT, base_url=url, http_client=http
+        lambda url, http, timeout: GoogleProvider(
+            "google", api_key=GOOGLE_KEY, timeout=timeout, base_url=url, http_client=http
         ),
         GOOGLE_KEY,
     ),
@@ -65,7 +68,7 @@ CASES = [
         "ollama",
         "llama3.1:8b",
         lambda f: f.ollama,
-        lambda url, http: OllamaProvider("ollama", timeout=TIMEOUT, host=url),
+        lambda url, http, timeout: OllamaProvider("ollama", timeout=timeout, host=url),
         None,
     ),
 ]
@@ -74,10 +77,12 @@ CASES = [
 KEYED = [c for c in CASES if c.key is not None]
 
 
-async def _open(case: Case, fakes: Fakes) -> AsyncIterator[tuple[Case, ChatProvider, FakeServer]]:
+async def _open(
+    case: Case, fakes: Fakes, provider_timeout: float = TIMEOUT
+) -> AsyncIterator[tuple[Case, ChatProvider, FakeServer]]:
     fake = case.fake(fakes)
     async with httpx2.AsyncClient() as http:
-        provider = case.build(fake.url, http)
+        provider = case.build(fake.url, http, provider_timeout)
         yield case, provider, fake
         await provider.aclose()
 
@@ -164,14 +169,17 @@ async def test_an_answer_that_is_not_the_providers_format_is_an_error(
     assert caught.value.status is AttemptStatus.ERROR
 
 
-async def test_a_provider_that_does_not_answer_in_time_is_a_timeout(adapter) -> None:
-    case, provider, fake = adapter
-    fake.script.push(case.model_id, Hang())
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+async def test_a_provider_that_does_not_answer_in_time_is_a_timeout(
+    case: Case, fakes: Fakes
+) -> None:
+    async for _, provider, fake in _open(case, fakes, HANG_TIMEOUT):
+        fake.script.push(case.model_id, Hang())
 
-    with pytest.raises(ProviderError) as caught:
-        await provider.generate(case.model_id, "hi", system=None, max_tokens=8)
+        with pytest.raises(ProviderError) as caught:
+            await provider.generate(case.model_id, "hi", system=None, max_tokens=8)
 
-    assert caught.value.status is AttemptStatus.TIMEOUT
+        assert caught.value.status is AttemptStatus.TIMEOUT
 
 
 async def test_an_error_body_that_echoes_the_key_is_redacted(keyed_adapter) -> None:

@@ -10,7 +10,7 @@ import pytest
 from runtime.contracts import Completer
 from runtime.db import Database
 from runtime.router import AllModelsFailed, AttemptStatus, InvalidRequest
-from tests.runtime.router.conftest import RouterUnderTest, router_on
+from tests.runtime.router.conftest import UNCACHED, RouterUnderTest, router_on
 from tests.runtime.router.fakes import ANTHROPIC_KEY, GOOGLE_KEY, Answer, Fail, Fakes, Hang
 
 SONNET, HAIKU, GEMINI, LLAMA = (
@@ -84,11 +84,15 @@ async def test_a_long_prompt_goes_to_the_long_context_model_whatever_the_task(
     ids=["server-error", "rate-limited", "timeout"],
 )
 async def test_a_failing_model_falls_back_to_the_next_in_catalog_order(
-    routed: RouterUnderTest, failure: Fail | Hang, status: AttemptStatus
+    db: Database, fakes: Fakes, failure: Fail | Hang, status: AttemptStatus
 ) -> None:
-    routed.fakes.anthropic.script.push(SONNET, failure)
+    # A hung model costs the whole timeout, and the answer after it must fit in one too:
+    # 5 s is short enough to wait and long enough for a loaded machine's local fake.
+    settings = UNCACHED.model_copy(update={"timeout": 5.0}) if isinstance(failure, Hang) else None
+    async with router_on(db, fakes, settings=settings or UNCACHED) as routed:
+        routed.fakes.anthropic.script.push(SONNET, failure)
 
-    routed_answer = await routed.router.route("why is the sky blue", task_type="reasoning")
+        routed_answer = await routed.router.route("why is the sky blue", task_type="reasoning")
 
     assert routed_answer.completion.model == "gemini-flash"
     assert routed_answer.completion.fallbacks_tried == ["claude-sonnet"]
@@ -96,7 +100,7 @@ async def test_a_failing_model_falls_back_to_the_next_in_catalog_order(
         ("claude-sonnet", status),
         ("gemini-flash", AttemptStatus.OK),
     ]
-    assert [(r[0], r[3]) for r in await usage_rows(routed.db)] == [
+    assert [(r[0], r[3]) for r in await usage_rows(db)] == [
         ("claude-sonnet", status.value),
         ("gemini-flash", "ok"),
     ]
@@ -223,9 +227,7 @@ async def test_the_budget_holds_across_replicas_sharing_the_database(
 async def test_a_replica_counts_its_own_spend_before_the_cache_expires(
     db: Database, fakes: Fakes
 ) -> None:
-    from tests.runtime.router.conftest import FAST
-
-    cached = FAST.model_copy(update={"budget_cache_seconds": 3600})
+    cached = UNCACHED.model_copy(update={"budget_cache_seconds": 3600})
     async with router_on(db, fakes, settings=cached) as under_test:
         fakes.anthropic.script.push(SONNET, Answer(input_tokens=4_000_000, output_tokens=0))
         await under_test.router.complete("expensive", task_type="reasoning")  # $12

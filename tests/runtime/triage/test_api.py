@@ -97,7 +97,7 @@ async def test_find_tools_over_mcp_is_limited_to_the_callers_servers(
     assert FIND_TOOLS.input_schema["required"] == ["query"]
 
 
-async def test_the_served_app_calls_tools_through_the_gateway_and_escalates_to_the_router(
+async def test_the_served_app_wires_a_gateway_tool_caller_and_a_router_client(
     runtime_settings: Settings, db: Database, tiny_tools: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What ``mcpfleet serve triage --gateway-url … --router-url …`` builds."""

@@ -5,6 +5,7 @@ and stdio children that come and go without leaking processes or memory.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import resource
 from collections.abc import Callable
@@ -22,8 +23,10 @@ from runtime.gateway.upstream import (
     ServerSpec,
     UpstreamPool,
 )
-from tests.runtime.gateway.peers import Peer, everything_stdio, free_port, stdio_spec
+from tests.ports import refusing_port
+from tests.runtime.gateway.peers import Peer, everything_stdio, stdio_spec
 from tests.runtime.gateway.running import text_of
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -76,12 +79,15 @@ async def test_every_transport_reaches_its_server_at_its_own_revision(
     assert [text_of(e) for e in echoes] == ["Echo: ev-stdio", "Echo: ev-sse"]
 
 
-async def test_sequential_calls_alternate_between_idle_endpoints(
+async def test_sequential_calls_are_shared_between_idle_endpoints(
     slow_pair: tuple[Peer, Peer],
 ) -> None:
+    """Rotation among idle endpoints: a bound, not an exact split (a health verdict that a
+    loaded machine delays may briefly prefer one endpoint)."""
     async with UpstreamPool([ServerSpec("slow", tuple(map(http, slow_pair)))], QUIET) as pool:
         pids = [text_of(await pool.call_tool("slow", "whoami", {})) for _ in range(10)]
-    assert sorted(pids) == sorted([str(slow_pair[0].pid), str(slow_pair[1].pid)] * 5)
+    counts = [pids.count(str(peer.pid)) for peer in slow_pair]
+    assert sum(counts) == 10 and min(counts) >= 3, counts
 
 
 async def test_least_in_flight_sends_new_calls_to_the_idle_endpoint(
@@ -101,7 +107,9 @@ async def test_least_in_flight_sends_new_calls_to_the_idle_endpoint(
             assert len(pids) == 1 and idle.calls >= 6
 
 
-async def test_concurrent_calls_spread_evenly(slow_pair: tuple[Peer, Peer]) -> None:
+async def test_concurrent_calls_spread_over_both_endpoints(slow_pair: tuple[Peer, Peer]) -> None:
+    """Least in flight: a bound, not an exact 4/4 (a call that ends before the last ones
+    start, on a loaded machine, frees its endpoint early)."""
     async with UpstreamPool([ServerSpec("slow", tuple(map(http, slow_pair)))], QUIET) as pool:
         await pool.wait_checked()
         endpoints = pool.get("slow").endpoints
@@ -109,7 +117,8 @@ async def test_concurrent_calls_spread_evenly(slow_pair: tuple[Peer, Peer]) -> N
         async with anyio.create_task_group() as tg:
             for _ in range(8):
                 tg.start_soon(pool.call_tool, "slow", "sleep", {"seconds": 0.3})
-        assert [e.calls - b for e, b in zip(endpoints, before, strict=True)] == [4, 4]
+        split = [e.calls - b for e, b in zip(endpoints, before, strict=True)]
+        assert sum(split) == 8 and min(split) >= 3, split
 
 
 async def test_a_read_only_call_is_retried_once_on_another_endpoint(
@@ -157,25 +166,44 @@ async def test_catalog_read_only_tools_are_retried_even_without_the_hint(
 async def test_a_call_outliving_the_timeout_fails_and_counts_against_the_endpoint(
     slow_pair: tuple[Peer, Peer],
 ) -> None:
-    settings = PoolSettings(health_interval=3600, call_timeout=0.3, breaker_threshold=5)
+    # 5 s against a 60 s sleep: the timeout is certain, and the echo after it has 5 s too
+    settings = PoolSettings(health_interval=3600, call_timeout=5, breaker_threshold=5)
     async with UpstreamPool([ServerSpec("slow", (http(slow_pair[0]),))], settings) as pool:
         await pool.wait_checked()
-        with pytest.raises(UpstreamTimeout, match=r"within 0\.3s"):
-            await pool.call_tool("slow", "sleep", {"seconds": 2})
+        with pytest.raises(UpstreamTimeout, match=r"within 5s"):
+            await pool.call_tool("slow", "sleep", {"seconds": 60})
         (endpoint,) = pool.get("slow").endpoints
         assert endpoint.breaker.failures == 1
         assert text_of(await pool.call_tool("slow", "echo", {"message": "after"})) == "after"
         assert endpoint.breaker.failures == 0
 
 
-async def test_an_unreachable_endpoint_is_unhealthy_and_the_server_not_up() -> None:
-    dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{free_port()}/mcp")
-    settings = PoolSettings(health_interval=3600, connect_timeout=2)
-    async with UpstreamPool([ServerSpec("dead", (dead,))], settings) as pool:
+async def test_what_a_stdio_server_writes_to_stderr_is_logged_with_its_name(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Not onto the gateway's own stderr (the terminal of `mcpfleet up`, a pod's JSON log)."""
+    caplog.set_level(logging.INFO, logger="runtime.gateway.upstream.stderr")
+
+    def banner() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "Starting default (STDIO) server" in r.getMessage()]
+
+    async with UpstreamPool([ServerSpec("ev", (everything_stdio(),))], QUIET) as pool:
         await pool.wait_checked()
-        upstream = pool.get("dead")
-        assert not upstream.up and upstream.health == "unhealthy"
-        assert "connect failed" in (upstream.endpoints[0].last_error or "")
+        (record,) = await eventually(banner, what="server-everything's stderr banner")
+    assert record.name == "runtime.gateway.upstream.stderr"
+    assert (record.server, record.stream) == ("ev", "stderr")  # type: ignore[attr-defined]
+    assert "Starting default" not in capfd.readouterr().err
+
+
+async def test_an_unreachable_endpoint_is_unhealthy_and_the_server_not_up() -> None:
+    settings = PoolSettings(health_interval=3600, connect_timeout=2)
+    with refusing_port() as port:
+        dead = EndpointSpec("streamable-http", url=f"http://127.0.0.1:{port}/mcp")
+        async with UpstreamPool([ServerSpec("dead", (dead,))], settings) as pool:
+            await pool.wait_checked()
+            upstream = pool.get("dead")
+            assert not upstream.up and upstream.health == "unhealthy"
+            assert "connect failed" in (upstream.endpoints[0].last_error or "")
 
 
 async def test_stdio_upstreams_start_and_stop_many_times_without_leaking() -> None:

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from runtime.discovery.endpoint import Endpoint
-from runtime.discovery.probe import PermanentProbeError, Prober, RetryableProbeError
+from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.probe import PermanentProbeError, Prober, RetryableProbeError
 from tests.runtime.discovery.mcp_peers import STDIO_COMMAND, serve_http, tool_server
 
 

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-__all__ = ["Endpoint", "Event", "Gone", "Seen", "Snapshot", "TransportName"]
+from catalog.model import DNS_LABEL
+
+__all__ = [
+    "Endpoint",
+    "Event",
+    "Gone",
+    "Seen",
+    "Snapshot",
+    "TransportName",
+    "tags_from_capabilities",
+]
 
 TransportName = Literal["streamable-http", "sse", "stdio"]
+_MCP_CAPABILITIES = frozenset({"tools", "resources", "prompts"})
 
 
 @dataclass(frozen=True)
@@ -87,3 +99,8 @@ class Snapshot:
 
 
 Event = Seen | Gone | Snapshot
+
+
+def tags_from_capabilities(capabilities: tuple[str, ...]) -> list[str]:
+    """Catalog tags from the capabilities an owner claims, minus MCP's own capability words."""
+    return [c for c in capabilities if c not in _MCP_CAPABILITIES and re.match(DNS_LABEL, c)]

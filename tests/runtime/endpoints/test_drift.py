@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from catalog import load_catalog
-from runtime.discovery.drift import compare, missing
-from runtime.discovery.endpoint import Endpoint
 from runtime.discovery.metrics import DiscoveryMetrics
+from runtime.endpoints.drift import compare, missing
+from runtime.endpoints.endpoint import Endpoint
 from runtime.proposals.entry import updated_entry
 from tests.runtime.discovery.harness import SHIPPED_CATALOG
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from catalog.model import ClusterApiServer, HttpServer, Platform, RemoteServer, StdioServer
 from catalog.naming import server_endpoints, server_transport, service_host
-from runtime.discovery.endpoint import Endpoint
+from runtime.endpoints.endpoint import Endpoint
 
 __all__ = ["PROPOSABLE", "REASONS", "DriftReport", "compare", "missing"]
 

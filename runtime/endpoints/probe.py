@@ -23,7 +23,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import Implementation
 
-from runtime.discovery.endpoint import Endpoint
+from runtime.endpoints.endpoint import Endpoint
 
 __all__ = [
     "PermanentProbeError",

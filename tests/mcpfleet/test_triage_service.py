@@ -1,0 +1,98 @@
+"""Triage as a service of its own (``mcpfleet serve triage --gateway-url … --router-url …``)
+calls tools through the real gateway and escalates to the real router.
+
+Three real services on loopback, one PostgreSQL: the gateway (its upstream the repo's
+homelab example server over stdio), the model router (no provider keys and no Ollama, so
+every model is unusable and says why), and triage as ``standalone_triage_app`` builds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from mcpfleet.commands.triage import standalone_triage_app
+from runtime.db import Database
+from runtime.gateway import GatewayConfig
+from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
+from runtime.router import create_app as create_router_app
+from runtime.settings import Settings
+from runtime.store import ServerRegistry, TokenStore
+from tests.runtime.gateway.running import run_gateway, until
+
+HOMELAB = EndpointSpec(
+    "stdio", command=sys.executable, args=("-m", "runtime.examples.homelab_server")
+)
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` on a free loopback port with its lifespan; yields its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 120
+    while not server.started:
+        assert not task.done(), "the service did not start"
+        assert time.monotonic() < deadline, "the service did not start in time"
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_standalone_triage_calls_tools_through_the_gateway_and_escalates_to_the_router(
+    runtime_settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("MCPFLEET_OLLAMA_URL", "http://127.0.0.1:9")  # no local LLM
+    tokens = TokenStore(db)
+    service_token = (await tokens.create("triage-svc", service=True)).token
+    user_token = (await tokens.create("alice")).token
+    monkeypatch.setenv("MCPFLEET_TRIAGE_TOKEN", service_token)
+    pool = PoolSettings(call_timeout=60, connect_timeout=60, health_interval=60)
+    config = GatewayConfig((ServerSpec("homelab", (HOMELAB,), kind="stdio"),), pool)
+    async with (
+        run_gateway(runtime_settings, config) as gateway,
+        serving(create_router_app(runtime_settings)) as router_url,
+    ):
+
+        async def listed() -> bool:  # the gateway writes the registry triage indexes
+            row = await ServerRegistry(db).get("homelab")
+            return row is not None and bool(row.tools)
+
+        await until(listed, within=60, what="homelab's tools in the registry")
+        app = standalone_triage_app(runtime_settings, gateway.url, router_url, auth=True)
+        async with serving(app) as triage_url:
+            headers = {"Authorization": f"Bearer {user_token}"}
+            async with httpx.AsyncClient(base_url=triage_url, headers=headers, timeout=120) as http:
+                tool = await http.post(
+                    "/api/v1/query", json={"text": "how much disk space is free on /"}
+                )
+                escalated = await http.post(
+                    "/api/v1/query",
+                    json={"text": "design a backup strategy for my cluster and its trade-offs"},
+                )
+        await gateway.app.state.audit.flush()
+    assert tool.status_code == 200, tool.text
+    assert (tool.json()["route"], tool.json()["servers"]) == ("tool", ["homelab"])
+    assert "free_bytes" in str(tool.json()["result"])
+    async with db.connection() as conn:
+        cur = await conn.execute("SELECT client, server, tool, on_behalf_of FROM audit_log")
+        assert await cur.fetchall() == [("triage-svc", "homelab", "disk_usage", "alice")]
+    assert escalated.status_code == 200, escalated.text
+    assert escalated.json()["route"] == "escalate"
+    answer = escalated.json()["answer"]
+    assert "ANTHROPIC_API_KEY is not set" in answer, "the router's own reason came back"
