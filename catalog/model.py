@@ -40,10 +40,12 @@ __all__ = [
     "StdioServer",
     "Transport",
     "parse_duration",
+    "parse_size",
 ]
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 DURATION = r"^([0-9]{1,6}(ms|s|m|h|d))+$"
+SIZE = r"^[1-9][0-9]{0,9}(Ki|Mi|Gi)?$"
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
@@ -54,6 +56,8 @@ SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
 Name = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
 ServerName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=SERVER_NAME_CHARS)]
 Duration = Annotated[str, StringConstraints(pattern=DURATION, max_length=32)]
+ByteSize = Annotated[str, StringConstraints(pattern=SIZE, max_length=16)]
+"""Bytes, optionally in KiB, MiB or GiB: ``4Mi``."""
 Quantity = Annotated[str, StringConstraints(pattern=QUANTITY, max_length=32)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME, max_length=256)]
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -77,6 +81,7 @@ ToolName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 SecretPath = Annotated[str, StringConstraints(pattern=SECRET_PATH, max_length=1024)]
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_BYTES = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -85,6 +90,14 @@ def parse_duration(text: str) -> timedelta:
     if not parts or "".join(n + u for n, u in parts) != text:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h30m, 30d)")
     return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in parts))
+
+
+def parse_size(text: str) -> int:
+    """Turn a catalog size such as ``4Mi`` or ``65536`` into bytes."""
+    match = re.fullmatch(SIZE, text)
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (use e.g. 65536, 512Ki, 4Mi)")
+    return int(text.removesuffix(match.group(1) or "")) * _BYTES[match.group(1) or ""]
 
 
 class Spec(BaseModel):
@@ -470,7 +483,17 @@ class Gateway(Spec):
     call_timeout: Duration = "30s"
     health_interval: Duration = "15s"
     ip_allowlist: list[Cidr] = Field(default_factory=list, max_length=256)
+    max_request_body: ByteSize = Field(
+        default="4Mi",
+        description="Largest request body any route accepts (413 beyond it); 1Ki to 1Gi.",
+    )
     resources: Resources = Resources()
+
+    @model_validator(mode="after")
+    def _body_limit_in_range(self) -> Gateway:
+        if not 1024 <= parse_size(self.max_request_body) <= 1024**3:
+            raise ValueError("`maxRequestBody` must be between 1Ki and 1Gi")
+        return self
 
 
 class Discovery(Spec):

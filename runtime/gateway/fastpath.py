@@ -53,6 +53,7 @@ from runtime.gateway.errors import (
     GatewayError,
     UpstreamFailed,
     UpstreamTimeout,
+    UpstreamTooLarge,
     UpstreamUnavailable,
 )
 from runtime.gateway.naming import split_name
@@ -60,6 +61,7 @@ from runtime.gateway.upstream.endpoint import (
     CLIENT_INFO,
     Endpoint,
     EndpointDown,
+    RequestTooLarge,
     UpstreamRejected,
 )
 from runtime.gateway.upstream.pool import UpstreamPool
@@ -69,7 +71,7 @@ __all__ = ["FastPath", "FastPathRoute"]
 
 MODERN = frozenset(MODERN_PROTOCOL_VERSIONS)
 MAX_BODY = 4 * 1024 * 1024  # the SDK's own limit; larger bodies get its 413
-UPSTREAM_FAILURES = (UpstreamFailed, UpstreamTimeout, UpstreamUnavailable)
+UPSTREAM_FAILURES = (UpstreamFailed, UpstreamTimeout, UpstreamUnavailable, UpstreamTooLarge)
 ROUTING = frozenset(
     h.encode() for h in (MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PROTOCOL_VERSION_HEADER)
 )
@@ -275,6 +277,8 @@ def _reply(status: int, content_type: str, content: bytes, rid: Any) -> _Reply:
         EndpointDown: a server error without a JSON-RPC answer.
         UpstreamRejected: a JSON-RPC error, or a result the gateway cannot relay.
     """
+    if status == 413:
+        raise RequestTooLarge("HTTP 413")
     message = _message(content_type, content, rid)
     if message is None:
         if status >= 500:
