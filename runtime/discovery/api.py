@@ -21,6 +21,7 @@ docs/discovery.md).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from runtime.discovery.records import DiscoveryRecords, Page, Row, encode_cursor
+from runtime.discovery.records import CURSOR_PATTERN, DiscoveryRecords, Page, Row, encode_cursor
 from runtime.store.tokens import Principal
 
 __all__ = [
@@ -100,28 +101,37 @@ def registry_router(namespace: str, *, scoped: bool = True) -> APIRouter:
 
     async def list_servers(
         request: Request,
-        cursor: str | None = Query(None, description="nextCursor of the previous page."),
+        cursor: str | None = Query(
+            None,
+            description="nextCursor of the previous page.",
+            json_schema_extra={"pattern": CURSOR_PATTERN},  # checked below: 400, not 422
+        ),
         limit: int = Query(
             30,
             description="Items per page, 1 to 100.",
-            json_schema_extra={"minimum": 1, "maximum": _PAGE_MAX},
+            json_schema_extra={"minimum": 1, "maximum": _PAGE_MAX},  # checked below
         ),
         search: str | None = Query(None, description="Substring of the server name."),
-        updated_since: str | None = Query(None, description="RFC 3339 timestamp."),
+        updated_since: str | None = Query(
+            None,
+            description="RFC 3339 timestamp (with a time zone).",
+            json_schema_extra={"format": "date-time"},  # checked below: 400, not 422
+        ),
     ) -> JSONResponse:
         if not 1 <= limit <= _PAGE_MAX:
             return error_response(400, f"limit must be between 1 and 100, got {limit}")
         since = None
-        if updated_since:
-            try:
-                since = datetime.fromisoformat(updated_since.replace("Z", "+00:00"))
-            except ValueError:
+        if updated_since is not None:
+            since = _rfc3339(updated_since)
+            if since is None:
                 return error_response(
                     400, f"updated_since is not an RFC 3339 time: {updated_since!r}"
                 )
             if since.tzinfo is None:
                 return error_response(400, "updated_since needs a time zone (e.g. Z)")
         term = search.split("/", 1)[1] if search and search.startswith(f"{namespace}/") else search
+        if term and "\x00" in term:
+            return JSONResponse({"servers": [], "metadata": {"count": 0}})  # no name has NUL
         records = DiscoveryRecords(request.app.state.database)
         visible = visible_to_caller(request, scoped=scoped)
         try:
@@ -136,7 +146,7 @@ def registry_router(namespace: str, *, scoped: bool = True) -> APIRouter:
 
     async def find(request: Request, name: str) -> dict[str, Any] | None:
         short = _short(unquote(name), namespace)
-        if not visible_to_caller(request, scoped=scoped)(short):
+        if "\x00" in short or not visible_to_caller(request, scoped=scoped)(short):
             return None  # out of scope looks exactly like absent: names do not leak
         row = await DiscoveryRecords(request.app.state.database).get(short)
         return None if row is None else server_response(row, namespace)
@@ -232,6 +242,15 @@ def server_response(row: Row, namespace: str) -> dict[str, Any]:
             },
         },
     }
+
+
+def _rfc3339(text: str) -> datetime | None:
+    """An RFC 3339 ``date-time`` (``t``/``z`` in either case, a leap second read as :59)."""
+    text = re.sub(r"(T\d\d:\d\d:)60", r"\g<1>59", text.strip().upper()).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _short(name: str, namespace: str) -> str:

@@ -61,6 +61,7 @@ def _document(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if _is_fastapi_validation(responses.get("422")):
                 del responses["422"]  # the gateway answers validation failures with 400
+            if "requestBody" in operation or operation.get("parameters"):
                 responses.setdefault("400", _error("Malformed request."))
             if protected:
                 operation["security"] = [{"bearer": []}]
@@ -115,7 +116,7 @@ JSONRPC_MESSAGE = {
         "jsonrpc": {"const": "2.0"},
         "id": {"type": ["string", "integer"], "description": "Absent for a notification."},
         "method": {"type": "string", "examples": ["tools/list", "tools/call"]},
-        "params": {"type": "object"},
+        "params": {"type": ["object", "null"]},
     },
 }
 JSONRPC_ANSWER = {
