@@ -40,7 +40,10 @@ async def gateway(
     pool = PoolSettings(
         call_timeout=1.0,
         health_interval=60,
-        connect_timeout=2,
+        # A stdio child's Python start-up takes seconds on a loaded 2-core machine; with 2 s
+        # the first health round missed it and calls then had to connect within 1 s (504).
+        # The dead endpoint is refused at once either way.
+        connect_timeout=10,
         breaker_threshold=3,
         breaker_cool_down=60,
     )
