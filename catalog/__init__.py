@@ -16,6 +16,7 @@ from catalog.model import (
     Server,
     StdioServer,
     parse_duration,
+    parse_size,
 )
 from catalog.problems import CatalogError, Problem
 from catalog.writer import write_server
@@ -36,5 +37,6 @@ __all__ = [
     "check_catalog",
     "load_catalog",
     "parse_duration",
+    "parse_size",
     "write_server",
 ]

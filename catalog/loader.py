@@ -12,12 +12,15 @@ from pydantic import BaseModel
 from pydantic import ValidationError as ModelError
 
 from catalog.checks import cross_check
+from catalog.limits import MAX_CATALOG_BYTES, MAX_PROBLEMS_PER_FILE
 from catalog.model import Catalog, ModelsFile, Platform, ServerFile
 from catalog.problems import CatalogError, Problem
 from catalog.schemas import FILE_KINDS, validator
 from catalog.source import Document, read_document
 
 __all__ = ["Loaded", "check_catalog", "load_catalog", "validate_document"]
+
+_MESSAGE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ def check_catalog(
     platform = _load_one(root / "platform.yaml", "platform", problems)
     models = _load_one(root / "models.yaml", "models", problems)
     servers: list[Loaded] = []
-    server_files = sorted((root / "servers").glob("*.yaml"))
+    own_files = sorted((root / "servers").glob("*.yaml"))
+    server_files = list(own_files)
     for extra in server_dirs:
         server_files += sorted(Path(extra).glob("*.yaml"))
     if not server_files:
@@ -63,6 +67,7 @@ def check_catalog(
         if loaded is not None:
             servers.append(loaded)
     problems += cross_check(platform, models, servers)
+    problems += _deployed_size(root, [root / "platform.yaml", root / "models.yaml", *own_files])
     if problems or platform is None or models is None:
         return None, sorted(problems)
     catalog = Catalog(
@@ -71,6 +76,24 @@ def check_catalog(
         servers=tuple(s.model.server for s in sorted(servers, key=lambda s: s.model.server.name)),
     )
     return catalog, []
+
+
+def _deployed_size(root: Path, files: Sequence[Path]) -> list[Problem]:
+    """The deployed catalog is one ConfigMap: past 1 MiB the API server refuses it."""
+    size = sum(file.stat().st_size for file in files if file.is_file())
+    if size <= MAX_CATALOG_BYTES:
+        return []
+    return [
+        Problem(
+            root,
+            1,
+            1,
+            "",
+            "catalog.too-large",
+            f"platform.yaml, models.yaml and servers/ hold {size} bytes; the catalog is "
+            f"deployed as one ConfigMap, which Kubernetes limits to {MAX_CATALOG_BYTES} bytes",
+        )
+    ]
 
 
 def _load_one(file: Path, kind: str, problems: list[Problem]) -> Loaded | None:
@@ -95,12 +118,30 @@ def validate_document(
         p for err in _leaf_errors(validator(kind).iter_errors(data)) for p in _from_schema(doc, err)
     ]
     if problems:
-        return None, problems
+        return None, _capped(sorted(problems))
     model_type: type[BaseModel] = FILE_KINDS[kind]
     try:
         return model_type.model_validate(data), []  # type: ignore[return-value]
     except ModelError as exc:
         return None, [_from_model(doc, data, err) for err in exc.errors()]
+
+
+def _capped(problems: list[Problem]) -> list[Problem]:
+    """The first problems of one file, and a line counting the rest (a file with thousands
+    of bad values should not bury the first one)."""
+    if len(problems) <= MAX_PROBLEMS_PER_FILE:
+        return problems
+    shown, rest = problems[:MAX_PROBLEMS_PER_FILE], problems[MAX_PROBLEMS_PER_FILE:]
+    first = rest[0]
+    summary = Problem(
+        first.file,
+        first.line,
+        first.column,
+        first.field,
+        "file.more-problems",
+        f"{len(rest)} more problems in this file are not listed; fix the ones above first",
+    )
+    return [*shown, summary]
 
 
 def _leaf_errors(errors: Iterable[SchemaError]) -> Iterator[SchemaError]:
@@ -168,7 +209,20 @@ def _from_schema(doc: Document, err: SchemaError) -> list[Problem]:
                 problem.message,
             )
         ]
-    return [doc.problem(path, f"schema.{err.validator}", err.message)]
+    return [doc.problem(path, f"schema.{err.validator}", _message(err))]
+
+
+def _message(err: SchemaError) -> str:
+    """jsonschema's message, without quoting a value that may be megabytes long."""
+    limit, instance = err.validator_value, err.instance
+    if err.validator == "maxLength" and isinstance(instance, str):
+        return f"is {len(instance)} characters long; at most {limit} are allowed"
+    if err.validator == "maxItems" and isinstance(instance, list):
+        return f"has {len(instance)} items; at most {limit} are allowed"
+    if err.validator == "maxProperties" and isinstance(instance, dict):
+        return f"has {len(instance)} entries; at most {limit} are allowed"
+    message = err.message
+    return message if len(message) <= _MESSAGE_CHARS else message[: _MESSAGE_CHARS - 1] + "…"
 
 
 def _from_model(doc: Document, data: Any, err: Any) -> Problem:

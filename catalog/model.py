@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from catalog.auth import GatewayAuth
-from catalog.spec import DNS_LABEL, Duration, Name, Spec, parse_duration
+from catalog.limits import DNS_NAME_CHARS, SERVER_NAME_CHARS
+from catalog.spec import DNS_LABEL, ByteSize, Duration, Name, Spec, parse_duration, parse_size
 
 __all__ = [
     "DNS_LABEL",
@@ -38,17 +39,38 @@ __all__ = [
     "StdioServer",
     "Transport",
     "parse_duration",
+    "parse_size",
 ]
 
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
 
-Quantity = Annotated[str, StringConstraints(pattern=QUANTITY)]
-EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
+# Every string and every list has a bound (catalog/limits.py explains them): Kubernetes'
+# own where a value becomes part of an object name, label or annotation, generous ones
+# elsewhere, so a catalog that validates also fits the cluster.
+ServerName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=SERVER_NAME_CHARS)]
+Quantity = Annotated[str, StringConstraints(pattern=QUANTITY, max_length=32)]
+EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME, max_length=256)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-Cidr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F:.]+(/[0-9]{1,3})?$")]
-Fqdn = Annotated[str, StringConstraints(pattern=r"^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$")]
+Cidr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F:.]+(/[0-9]{1,3})?$", max_length=64)]
+Fqdn = Annotated[
+    str,
+    StringConstraints(pattern=r"^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$", max_length=DNS_NAME_CHARS),
+]
+Host = Annotated[str, StringConstraints(max_length=DNS_NAME_CHARS)]
+"""An IP address or DNS name."""
+ObjectName = Annotated[str, StringConstraints(min_length=1, max_length=DNS_NAME_CHARS)]
+"""The name of a Kubernetes object the fleet refers to (an RFC 1123 subdomain)."""
+Line = Annotated[str, StringConstraints(max_length=1024)]
+"""A one-line setting: an image reference, a command, a path, a model id."""
+Url = Annotated[str, StringConstraints(max_length=2048)]
+Argument = Annotated[str, StringConstraints(max_length=4096)]
+EnvValue = Annotated[str, StringConstraints(max_length=32 * 1024)]
+Description = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+ToolName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+"""MCP limits tool names to 128 characters."""
+SecretPath = Annotated[str, StringConstraints(pattern=SECRET_PATH, max_length=1024)]
 
 
 # --------------------------------------------------------------------------- servers
@@ -71,7 +93,7 @@ class SecretRef(Spec):
     """A secret the server needs, by reference: the value lives in the secrets backend."""
 
     env: EnvName = Field(description="Environment variable the value is exposed as.")
-    path: Annotated[str, StringConstraints(pattern=SECRET_PATH)] = Field(
+    path: SecretPath = Field(
         description="Secrets-backend path; must be one of platform.secrets.paths."
     )
     key: EnvName = Field(description="Key of the secret at that path.")
@@ -80,7 +102,7 @@ class SecretRef(Spec):
 class Target(Spec):
     """A host the server manages (a Proxmox node, the firewall, ...)."""
 
-    host: str = Field(description="IP address or DNS name.")
+    host: Host = Field(description="IP address or DNS name.")
     port: Port | None = None
     scheme: Literal["http", "https", "tcp"] = "https"
 
@@ -88,9 +110,9 @@ class Target(Spec):
 class Egress(Spec):
     """What the server's pods may reach; everything else is denied."""
 
-    cidrs: list[Cidr] = Field(default_factory=list)
-    fqdns: list[Fqdn] = Field(default_factory=list)
-    ports: list[Port] = Field(default_factory=list)
+    cidrs: list[Cidr] = Field(default_factory=list, max_length=256)
+    fqdns: list[Fqdn] = Field(default_factory=list, max_length=256)
+    ports: list[Port] = Field(default_factory=list, max_length=256)
     kube_api_server: bool = Field(
         default=False, description="Allow the cluster's API server (cluster-api servers)."
     )
@@ -109,30 +131,33 @@ class Resources(Spec):
 class LocalRun(Spec):
     """How to start the server as a local process (``mcpfleet up`` and the gateway's stdio)."""
 
-    command: str
-    args: list[str] = Field(default_factory=list)
-    env: dict[EnvName, str] = Field(default_factory=dict)
+    command: Line
+    args: list[Argument] = Field(default_factory=list, max_length=256)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, max_length=256)
 
 
 class ServerBase(Spec):
-    name: Name
-    description: str = Field(min_length=1)
-    tags: list[Name] = Field(default_factory=list)
+    name: ServerName = Field(description="Becomes `mcp-<name>`: a Service name (63 at most).")
+    description: Description
+    tags: list[Name] = Field(default_factory=list, max_length=64)
     read_only: bool = Field(
         default=True, description="Server is restricted to read-only tools (e.g. a READ_ONLY env)."
     )
-    read_only_tools: list[str] = Field(
+    read_only_tools: list[ToolName] = Field(
         default_factory=list,
+        max_length=1024,
         description="Tools safe to retry on another endpoint even if they do not say so.",
     )
-    targets: list[Target] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list, max_length=64)
     egress: Egress = Egress()
-    env: dict[EnvName, str] = Field(default_factory=dict)
-    secrets: list[SecretRef] = Field(default_factory=list)
+    env: dict[EnvName, EnvValue] = Field(default_factory=dict, max_length=256)
+    secrets: list[SecretRef] = Field(default_factory=list, max_length=64)
     resources: Resources = Resources()
     replicas: Annotated[int, Field(ge=0, le=20)] = 1
-    tools: list[str] = Field(
-        default_factory=list, description="Tool names last seen live; discovery reports drift."
+    tools: list[ToolName] = Field(
+        default_factory=list,
+        max_length=1024,
+        description="Tool names last seen live; discovery reports drift.",
     )
 
 
@@ -141,11 +166,11 @@ class ClusterApiServer(ServerBase):
 
     kind: Literal["cluster-api"]
     api: Literal["kubernetes", "talos"]
-    image: str
-    args: list[str] = Field(default_factory=list)
+    image: Line
+    args: list[Argument] = Field(default_factory=list, max_length=256)
     transport: Literal["streamable-http", "sse"] = "streamable-http"
     port: Port = 8080
-    path: str = "/mcp"
+    path: Line = "/mcp"
     cluster: Literal["in-cluster", "remote"] = "in-cluster"
     kubeconfig: SecretRef | None = Field(
         default=None, description="Kubeconfig or talosconfig for a remote cluster."
@@ -162,9 +187,9 @@ class StdioServer(ServerBase):
     """A stdio server run in-cluster by the ToolHive operator, which proxies it over HTTP."""
 
     kind: Literal["stdio"]
-    package: str = Field(description="Registry package, e.g. uvx://opnsense-mcp-server.")
-    image: str = Field(description="Container image ToolHive runs (the package's image).")
-    args: list[str] = Field(default_factory=list)
+    package: Line = Field(description="Registry package, e.g. uvx://opnsense-mcp-server.")
+    image: Line = Field(description="Container image ToolHive runs (the package's image).")
+    args: list[Argument] = Field(default_factory=list, max_length=256)
     transport: Literal["stdio"] = "stdio"
     proxy_port: Port = 8080
     local: LocalRun | None = None
@@ -174,11 +199,11 @@ class HttpServer(ServerBase):
     """An MCP server container that serves streamable HTTP or SSE itself."""
 
     kind: Literal["http"]
-    image: str
-    args: list[str] = Field(default_factory=list)
+    image: Line
+    args: list[Argument] = Field(default_factory=list, max_length=256)
     transport: Literal["streamable-http", "sse"] = "streamable-http"
     port: Port
-    path: str = "/mcp"
+    path: Line = "/mcp"
     local: LocalRun | None = None
 
 
@@ -186,7 +211,9 @@ class RemoteServer(ServerBase):
     """An endpoint the fleet does not run: only registered with the gateway."""
 
     kind: Literal["remote"]
-    urls: list[Annotated[str, StringConstraints(pattern=r"^https?://")]] = Field(min_length=1)
+    urls: list[Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2048)]] = Field(
+        min_length=1, max_length=16
+    )
     transport: Literal["streamable-http", "sse"] = "streamable-http"
 
 
@@ -208,13 +235,13 @@ class Provider(Spec):
     name: Name
     type: Literal["anthropic", "google", "ollama", "openai-compatible", "local"]
     api_key_env: EnvName | None = None
-    base_url: str | None = None
+    base_url: Url | None = None
 
 
 class Model(Spec):
     name: Name = Field(description="Catalog name used by rules and fallbacks.")
     provider: Name
-    model_id: str = Field(description="The provider's model identifier.")
+    model_id: Line = Field(description="The provider's model identifier.")
     purpose: Literal["chat", "embedding"] = "chat"
     context_window: Annotated[int, Field(ge=512)]
     input_usd_per_mtok: Annotated[float, Field(ge=0)]
@@ -237,7 +264,7 @@ class Rule(Spec):
     """First matching rule wins: any of its task types, or a context above the threshold."""
 
     name: Name
-    task_types: list[TaskType] = Field(default_factory=list)
+    task_types: list[TaskType] = Field(default_factory=list, max_length=16)
     min_context_tokens: Annotated[int, Field(ge=0)] | None = None
     model: Name
 
@@ -251,11 +278,13 @@ class Budget(Spec):
 class ModelsFile(Spec):
     """Root of ``catalog/models.yaml``."""
 
-    providers: list[Provider] = Field(min_length=1)
-    models: list[Model] = Field(min_length=1)
-    rules: list[Rule] = Field(default_factory=list)
+    providers: list[Provider] = Field(min_length=1, max_length=64)
+    models: list[Model] = Field(min_length=1, max_length=256)
+    rules: list[Rule] = Field(default_factory=list, max_length=256)
     default_model: Name
-    fallbacks: dict[Name, list[Name]] = Field(default_factory=dict)
+    fallbacks: dict[Name, Annotated[list[Name], Field(max_length=16)]] = Field(
+        default_factory=dict, max_length=256
+    )
     budget: Budget
 
 
@@ -264,7 +293,7 @@ class ModelsFile(Spec):
 
 class Cluster(Spec):
     name: Name
-    context: str
+    context: Line
     kubernetes_version: Annotated[str, StringConstraints(pattern=r"^1\.[0-9]+$")] = "1.33"
 
 
@@ -278,20 +307,20 @@ class LoadBalancer(Spec):
     start: ipaddress.IPv4Address
     stop: ipaddress.IPv4Address
     gateway_ip: ipaddress.IPv4Address
-    interfaces: list[str] = Field(default_factory=lambda: ["^eth[0-9]+", "^en.*"])
+    interfaces: list[Line] = Field(default_factory=lambda: ["^eth[0-9]+", "^en.*"], max_length=64)
 
 
 class Traefik(Spec):
     enabled: bool = True
-    host: str
-    entry_points: list[str] = Field(default_factory=lambda: ["websecure"])
-    cert_resolver: str | None = None
+    host: Host
+    entry_points: list[Line] = Field(default_factory=lambda: ["websecure"], max_length=16)
+    cert_resolver: Line | None = None
 
 
 class CloudflareTunnel(Spec):
     enabled: bool = False
     token: SecretRef | None = None
-    image: str = "cloudflare/cloudflared:2025.11.1"
+    image: Line = "cloudflare/cloudflared:2025.11.1"
 
     @model_validator(mode="after")
     def _enabled_needs_token(self) -> CloudflareTunnel:
@@ -306,7 +335,7 @@ class Ingress(Spec):
 
 
 class Infisical(Spec):
-    host_api: str = "https://app.infisical.com/api"
+    host_api: Url = "https://app.infisical.com/api"
     project_slug: Name
     env_slug: Name
     auth_secret: Name = Field(
@@ -318,8 +347,9 @@ class Infisical(Spec):
 class Secrets(Spec):
     backend: Literal["infisical", "pulumi"]
     infisical: Infisical | None = None
-    paths: dict[Name, Annotated[str, StringConstraints(pattern=SECRET_PATH)]] = Field(
-        description="One secrets path per component; servers refer to these paths."
+    paths: dict[Name, SecretPath] = Field(
+        max_length=256,
+        description="One secrets path per component; servers refer to these paths.",
     )
 
     @model_validator(mode="after")
@@ -339,25 +369,25 @@ class Operators(Spec):
 
 
 class GitOps(Spec):
-    repository: Annotated[str, StringConstraints(pattern=r"^(https://|git@)")]
-    branch: str = "main"
-    path: str = "."
+    repository: Annotated[str, StringConstraints(pattern=r"^(https://|git@)", max_length=2048)]
+    branch: Line = "main"
+    path: Line = "."
     reconciler: Literal["none", "pulumi-operator", "argocd"] = "none"
-    stack: str = "prod"
+    stack: Line = "prod"
 
 
 class Observability(Spec):
     flavour: Literal["prometheus-operator", "victoriametrics"]
     scrape_interval: Duration = "30s"
     dashboards: bool = True
-    dashboard_label: str = "grafana_dashboard"
+    dashboard_label: Line = "grafana_dashboard"
 
 
 class Backup(Spec):
-    schedule: str = Field(description="Cron schedule (5 fields).")
+    schedule: Line = Field(description="Cron schedule (5 fields).")
     target: Literal["nfs", "pvc"]
-    nfs_server: str | None = None
-    nfs_path: str | None = None
+    nfs_server: Host | None = None
+    nfs_path: Line | None = None
     size: Quantity | None = None
     retention_days: Annotated[int, Field(ge=1)] = 7
 
@@ -372,11 +402,11 @@ class Backup(Spec):
 
 class Database(Spec):
     engine: Literal["statefulset", "cloudnative-pg"] = "statefulset"
-    image: str = "pgvector/pgvector:0.8.1-pg17"
+    image: Line = "pgvector/pgvector:0.8.1-pg17"
     size: Quantity
     instances: Annotated[int, Field(ge=1, le=5)] = 1
     name: Name = "mcpfleet"
-    credentials_path: Annotated[str, StringConstraints(pattern=SECRET_PATH)]
+    credentials_path: SecretPath
     resources: Resources = Resources()
     backup: Backup
 
@@ -388,8 +418,8 @@ class SemanticCache(Spec):
 
 
 class Triage(Spec):
-    ollama_image: str = "ollama/ollama:0.12.10"
-    ollama_model: str
+    ollama_image: Line = "ollama/ollama:0.12.10"
+    ollama_model: Line
     model_storage: Quantity = "20Gi"
     gpu: bool = False
     embedding_model: Name = Field(description="A models.yaml model with purpose: embedding.")
@@ -418,16 +448,28 @@ class Gateway(Spec):
     token_lifetime: Duration = "30d"
     call_timeout: Duration = "30s"
     health_interval: Duration = "15s"
-    ip_allowlist: list[Cidr] = Field(default_factory=list)
+    ip_allowlist: list[Cidr] = Field(default_factory=list, max_length=256)
+    max_request_body: ByteSize = Field(
+        default="4Mi",
+        description="Largest request body any route accepts (413 beyond it); 1Ki to 1Gi.",
+    )
     resources: Resources = Resources()
     auth: GatewayAuth = Field(
         default_factory=GatewayAuth,
         description="OAuth 2.1 access tokens from your identity provider, beside mcpfleet's own.",
     )
 
+    @model_validator(mode="after")
+    def _body_limit_in_range(self) -> Gateway:
+        if not 1024 <= parse_size(self.max_request_body) <= 1024**3:
+            raise ValueError("`maxRequestBody` must be between 1Ki and 1Gi")
+        return self
+
 
 class Discovery(Spec):
-    annotation_prefix: Annotated[str, StringConstraints(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")]
+    annotation_prefix: Annotated[
+        str, StringConstraints(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$", max_length=DNS_NAME_CHARS)
+    ]
     interval: Duration = "30s"
     port: Port = 8082
     proposals: Literal["github", "local", "off"] = "github"
@@ -440,7 +482,7 @@ class Router(Spec):
 
 
 class Images(Spec):
-    runtime: str = Field(description="The one runtime image (gateway, triage, router, discovery).")
+    runtime: Line = Field(description="The one runtime image (gateway, triage, router, discovery).")
 
 
 class Platform(Spec):
@@ -448,7 +490,7 @@ class Platform(Spec):
 
     cluster: Cluster
     namespace: Namespace = Namespace()
-    storage_class: str
+    storage_class: ObjectName
     load_balancer: LoadBalancer
     ingress: Ingress
     secrets: Secrets

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from catalog.limits import SERVER_RESOURCE_PREFIX
 from catalog.model import (
     ClusterApiServer,
     HttpServer,
@@ -82,7 +83,7 @@ _POSTGRES_PORT = 5432
 def server_resource_name(server: AnyServer | str) -> str:
     """Name of every Kubernetes object made for an MCP server (Deployment, Service, SA …)."""
     name = server if isinstance(server, str) else server.name
-    return f"mcp-{name}"
+    return f"{SERVER_RESOURCE_PREFIX}{name}"
 
 
 def runtime_resource_name(service: RuntimeService) -> str:

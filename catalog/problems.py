@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CatalogError", "Problem"]
+__all__ = ["CatalogError", "PathPart", "Problem", "field_path"]
+
+PathPart = str | int
+
+
+def field_path(parts: Sequence[PathPart]) -> str:
+    """Render ``("server", "secrets", 0, "path")`` as ``server.secrets[0].path``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 @dataclass(frozen=True, order=True)

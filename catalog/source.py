@@ -11,19 +11,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from catalog.problems import Problem
+from catalog.limits import MAX_FILE_BYTES
+from catalog.problems import PathPart, Problem, field_path
+from catalog.shape import shape_problem
 
 __all__ = ["Document", "field_path", "read_document", "to_plain"]
-
-PathPart = str | int
-
-
-def field_path(parts: Sequence[PathPart]) -> str:
-    """Render ``("server", "secrets", 0, "path")`` as ``server.secrets[0].path``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 @dataclass(frozen=True)
@@ -68,18 +60,39 @@ def to_plain(node: Any) -> Any:
 
 
 def read_document(file: Path) -> Document | Problem:
-    """Parse one YAML file, or say exactly where its syntax breaks."""
+    """Parse one YAML file, or say exactly where its syntax breaks or it grows too big.
+
+    The size, nesting and alias expansion bounds of :mod:`catalog.limits` are checked
+    before the tree is built, so no file can exhaust memory or the stack here.
+    """
+    try:
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(file, 1, 1, "", "file.unreadable", f"cannot read file: {exc}")
+    if len(raw) > MAX_FILE_BYTES:
+        return Problem(
+            file,
+            1,
+            1,
+            "",
+            "file.too-large",
+            f"the file is larger than {MAX_FILE_BYTES // 1024} KiB, the most a catalog file "
+            "may hold",
+        )
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True  # so a round-trip write keeps the operator's quoting
     try:
-        tree = yaml.load(file.read_text(encoding="utf-8"))
+        problem = shape_problem(file, yaml.parse(text))
+        if problem is not None:
+            return problem
+        tree = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
         return Problem(file, line, col, "", "yaml.syntax", f"invalid YAML: {reason}")
-    except (OSError, UnicodeDecodeError) as exc:
-        return Problem(file, 1, 1, "", "file.unreadable", f"cannot read file: {exc}")
     if tree is None:
         tree = CommentedMap()
     return Document(file, tree)

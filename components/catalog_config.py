@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 import yaml
 from pydantic import BaseModel
 
+from catalog.limits import CONFIGMAP_BYTES
 from catalog.model import Catalog
 from catalog.naming import CATALOG_CONFIGMAP, CATALOG_MOUNT
 from components.meta import Manifest, child_options, object_meta
@@ -32,7 +33,6 @@ __all__ = [
 
 CHECKSUM_ANNOTATION = "mcpfleet.io/catalog-checksum"
 _VOLUME = "catalog"
-_CONFIGMAP_LIMIT = 1024 * 1024
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available: 500 servers
 _SERVER_KEY = "servers.{name}.yaml"
 
@@ -65,7 +65,7 @@ def catalog_checksum(files: dict[str, str]) -> str:
 def size_warning(files: dict[str, str]) -> str | None:
     """Why the ConfigMap would be rejected (the API server's 1 MiB limit), if it would."""
     size = sum(len(k) + len(v.encode()) for k, v in files.items())
-    if size <= _CONFIGMAP_LIMIT * 0.9:
+    if size <= CONFIGMAP_BYTES * 0.9:
         return None
     return (
         f"the catalog ConfigMap is {size} bytes, near or over Kubernetes' 1 MiB limit; "

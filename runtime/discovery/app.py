@@ -160,7 +160,9 @@ def create_app(settings: Settings, config: DiscoveryConfig) -> FastAPI:
         lifespan=lifespan,
     )
     namespace = registry_namespace(settings.loaded_catalog.platform.discovery.annotation_prefix)
-    app.include_router(registry_router(namespace))
+    # Unscoped: this port is reachable only inside the cluster (see docs/discovery.md); on
+    # the gateway's port the registry needs a token and shows only that token's servers.
+    app.include_router(registry_router(namespace, scoped=False))
     app.include_router(proposals_router())
 
     @app.get("/metrics", include_in_schema=False)

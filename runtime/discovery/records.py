@@ -12,6 +12,7 @@ only adds health, tools, drift and its own notes to them.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from runtime.endpoints.endpoint import Endpoint
 from runtime.endpoints.probe import ProbeError, ProbeResult
 from runtime.store.registry import ServerRegistry
 
-__all__ = ["DiscoveryRecords", "Page", "Row"]
+__all__ = ["CURSOR_PATTERN", "DiscoveryRecords", "Page", "Row"]
 
 AnyServer = ClusterApiServer | StdioServer | HttpServer | RemoteServer
 
@@ -198,13 +199,22 @@ def encode_cursor(name: str) -> str:
     return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
 
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
+"""What a cursor is made of (base64url); the registry API documents it."""
+
+
 def decode_cursor(cursor: str) -> str:
-    """Raises: ValueError for a cursor this API did not make."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
+    """The name a cursor stands for. Any string of the cursor alphabet is a position (one
+    this API did not make just starts somewhere), so only other characters are refused.
+
+    Raises:
+        ValueError: a character outside the base64url alphabet.
+    """
+    if re.fullmatch(CURSOR_PATTERN, cursor) is None:
+        raise ValueError(f"invalid cursor {cursor!r}")
+    whole = cursor[: len(cursor) - 1] if len(cursor) % 4 == 1 else cursor
+    raw = base64.urlsafe_b64decode(whole + "=" * (-len(whole) % 4))
+    return raw.decode("utf-8", "replace").replace("\x00", "")  # names never hold NUL
 
 
 def _escape_like(text: str) -> str:

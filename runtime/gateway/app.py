@@ -22,6 +22,7 @@ from starlette.routing import Route
 from runtime.db import Database, open_database
 from runtime.gateway.access import is_read_only
 from runtime.gateway.auth import BearerTokens, TokenVerifier
+from runtime.gateway.body_limit import BodyLimit
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.config import GatewayConfig, in_cluster
 from runtime.gateway.fastpath import FastPath, FastPathRoute
@@ -98,11 +99,12 @@ def create_app(
         Route(
             MCP_PATH,
             FastPathRoute(McpRoute()),
-            methods=["GET", "POST", "DELETE"],
+            methods=["POST"],  # stateless: no stream to GET, no session to DELETE (405)
             include_in_schema=False,
         )
     )
     app.add_middleware(SecurityMiddleware)
+    app.add_middleware(BodyLimit)  # outermost: bounds every route, present and future
     return app
 
 
@@ -152,7 +154,12 @@ class _Resources:
         calls = ToolCalls(pool, metrics, audit)
         federation = Federation(pool, calls, [t for e in self.extensions for t in e.tools])
         server = federation.server()
-        manager = StreamableHTTPSessionManager(server, stateless=True, json_response=True)
+        manager = StreamableHTTPSessionManager(
+            server,
+            stateless=True,
+            json_response=True,
+            max_request_body_size=config.max_request_body,  # BodyLimit refuses first
+        )
         await stack.enter_async_context(manager.run())
         fastpath = await stack.enter_async_context(
             FastPath(pool, calls, server_info=server.server_info_stamp)
@@ -192,6 +199,7 @@ class _Resources:
         app.state.fastpath = fastpath
         app.state.public_url = config.public_url
         app.state.oauth = config.oauth
+        app.state.max_request_body = config.max_request_body
         app.state.guard = Guard(
             verifier=verifier,
             limiter=limiter,

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from catalog import Catalog
-from catalog.model import parse_duration
+from catalog.model import parse_duration, parse_size
+from runtime.gateway.body_limit import DEFAULT_MAX_REQUEST_BODY
 from runtime.gateway.oauth import ResourceServer
 from runtime.gateway.upstream.pool import PoolSettings
 from runtime.gateway.upstream.spec import ServerSpec, specs_from_catalog
@@ -28,6 +29,8 @@ class GatewayConfig:
     auth: bool = True
     oauth: ResourceServer | None = None
     """Access tokens from the catalog's issuers (``gateway.auth``), beside mcpfleet tokens."""
+    max_request_body: int = DEFAULT_MAX_REQUEST_BODY
+    """Bytes; a larger request body gets 413 on every route."""
 
     @classmethod
     def from_catalog(
@@ -55,6 +58,7 @@ class GatewayConfig:
             ),
             requests_per_minute=gateway.rate_limit.requests_per_minute,
             ip_allowlist=tuple(gateway.ip_allowlist),
+            max_request_body=parse_size(gateway.max_request_body),
             public_url=public_url,
             auth=auth,
             oauth=ResourceServer.from_catalog(gateway.auth, public_url) if auth else None,

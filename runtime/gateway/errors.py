@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mcp.shared.exceptions import MCPError
-from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 
 __all__ = [
     "BadRequest",
@@ -24,11 +24,13 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "Starting",
+    "TooLarge",
     "Unauthorized",
     "UnknownServer",
     "UnknownTool",
     "UpstreamFailed",
     "UpstreamTimeout",
+    "UpstreamTooLarge",
     "UpstreamUnavailable",
     "bearer_challenge",
     "error_body",
@@ -135,6 +137,12 @@ class UnknownTool(NotFound):
     code = "unknown_tool"
 
 
+class TooLarge(GatewayError):
+    """A request body over the gateway's limit, or one the upstream refused as too large."""
+
+    status, code, jsonrpc_code = 413, "too_large", INVALID_REQUEST
+
+
 class RateLimited(GatewayError):
     status, code, jsonrpc_code = 429, "rate_limited", JSONRPC_RATE_LIMITED
 
@@ -177,6 +185,10 @@ class Starting(GatewayError):
     """The app is up but its lifespan has not finished opening what requests need."""
 
     status, code, jsonrpc_code = 503, "starting", INTERNAL_ERROR
+
+
+class UpstreamTooLarge(TooLarge):
+    """The upstream answered HTTP 413: its own limit, relayed as such rather than as 502."""
 
 
 class UpstreamTimeout(GatewayError):

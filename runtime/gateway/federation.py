@@ -32,6 +32,7 @@ from runtime.gateway.errors import (
     UnknownTool,
     UpstreamFailed,
     UpstreamTimeout,
+    UpstreamTooLarge,
     UpstreamUnavailable,
     to_mcp_error,
 )
@@ -44,7 +45,7 @@ __all__ = ["Federation", "GatewayTool", "principal_of"]
 
 ToolHandler = Callable[[dict[str, Any], Principal], Awaitable[types.CallToolResult]]
 Renamed = tuple[Listing, tuple[types.Tool, ...], tuple[types.Prompt, ...]]
-UPSTREAM_FAILURES = (UpstreamFailed, UpstreamTimeout, UpstreamUnavailable)
+UPSTREAM_FAILURES = (UpstreamFailed, UpstreamTimeout, UpstreamUnavailable, UpstreamTooLarge)
 
 
 @dataclass(frozen=True)

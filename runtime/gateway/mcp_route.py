@@ -1,11 +1,14 @@
-"""The ``/mcp`` route: the SDK's streamable-HTTP manager, with the gateway's two rules.
+"""The ``/mcp`` route: the SDK's streamable-HTTP manager, with the gateway's three rules.
 
-* Stateless serving has no standalone event stream to GET and no session to DELETE, so
-  both answer 405 at once (the transport spec allows it) rather than holding open a
-  stream nothing will ever write to.
+* It serves POST only (the route is declared so): stateless serving has no standalone
+  event stream to GET and no session to DELETE, so both answer 405 with ``Allow: POST``
+  (the transport spec allows it) rather than holding open a stream nothing writes to.
+* A body that is not a JSON-RPC request or notification envelope (``{}``, an object
+  ``id``) is answered -32600 Invalid Request here (:mod:`runtime.gateway.envelope`); the
+  SDK's 2025-era path would otherwise take an object ``id`` for a notification (202).
 * Every refusal is JSON. The SDK answers a few HTTP-level refusals in plain text or with
-  no body (413 body too large, 406 Accept); those are rewritten into a JSON-RPC error
-  object with the same status, so a client never has to parse anything else.
+  no body (406 Accept); those are rewritten into a JSON-RPC error object with the same
+  status, so a client never has to parse anything else.
 """
 
 from __future__ import annotations
@@ -16,28 +19,72 @@ from typing import Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp_types import INVALID_REQUEST
-from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["McpRoute"]
+from runtime.gateway.envelope import envelope_problem, invalid_request_body
+
+__all__ = ["McpRoute", "read_body", "replay"]
 
 
 class McpRoute:
-    """ASGI app for ``/mcp``; the session manager lives on ``app.state.mcp`` (lifespan)."""
+    """ASGI app for ``POST /mcp``; the session manager lives on ``app.state.mcp`` (lifespan)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "POST":
-            body = {
-                "error": {
-                    "code": "method_not_allowed",
-                    "reason": "the gateway serves stateless MCP: POST only",
-                }
-            }
-            response = JSONResponse(body, status_code=405, headers={"Allow": "POST"})
-            await response(scope, receive, send)
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away before sending its body
+        problem = _problem(body)
+        if problem is not None:
+            await _send_json(send, 400, [], invalid_request_body(problem))
             return
         manager: StreamableHTTPSessionManager = scope["app"].state.mcp
-        await manager.handle_request(scope, receive, _JsonRefusals(send))
+        await manager.handle_request(scope, replay(body, receive), _JsonRefusals(send))
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body (the BodyLimit guard bounds it), or None on disconnect."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields the already-read body once, then the real channel."""
+    pending = True
+
+    async def replayed() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def _problem(body: bytes) -> str | None:
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError):
+        return None  # the SDK answers -32700 Parse error
+    return envelope_problem(message)
+
+
+async def _send_json(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], payload: bytes
+) -> None:
+    headers = [
+        *headers,
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class _JsonRefusals:
@@ -73,10 +120,4 @@ class _JsonRefusals:
         payload = json.dumps(
             {"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": text}}
         ).encode()
-        headers = [
-            *headers,
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-        ]
-        await self._send({"type": "http.response.start", "status": status, "headers": headers})
-        await self._send({"type": "http.response.body", "body": payload})
+        await _send_json(self._send, status, headers, payload)

@@ -1,9 +1,13 @@
-"""The OpenAPI document, made to say what the app really does.
+"""The OpenAPI document, made to say everything the app can answer.
 
-FastAPI documents the routes it serves; three things it cannot know are added here: the
-``/mcp`` endpoint (served by the MCP SDK, not a FastAPI route), the bearer security the
-middleware enforces on ``/mcp`` and ``/api/…`` (not on health and metrics), and that
-request validation failures answer 400 with the gateway's error body, not FastAPI's 422.
+FastAPI documents the routes it serves; what it cannot know is added here, once for
+every route (present and future, extensions' too): the ``/mcp`` endpoint (served by the
+MCP SDK, not a FastAPI route) and its JSON-RPC envelope; the bearer security the
+middleware enforces on ``/mcp``, ``/api/…`` and the registry (not on health and
+metrics) with the answers it gives before any route runs (401, 403, 429, 503); the body
+limit's 413 on every operation; and that request validation failures answer 400 with
+the gateway's error body, not FastAPI's 422. The Schemathesis pass
+(``tests/mcpfleet/test_openapi_fuzz.py``) holds the app to this document.
 """
 
 from __future__ import annotations
@@ -55,21 +59,80 @@ def _document(app: FastAPI) -> dict[str, Any]:
         )
         for operation in item.values():
             responses = operation.setdefault("responses", {})
-            if responses.pop("422", None) is not None:
+            if _is_fastapi_validation(responses.get("422")):
+                del responses["422"]  # the gateway answers validation failures with 400
+            if "requestBody" in operation or operation.get("parameters"):
                 responses.setdefault("400", _error("Malformed request."))
             if protected:
                 operation["security"] = [{"bearer": []}]
+                for status, answer in GUARD_ANSWERS.items():
+                    responses.setdefault(status, answer)
+            responses.setdefault("413", _error(TOO_LARGE))
     return doc
+
+
+TOO_LARGE = "The request body is larger than the gateway's limit (`gateway.maxRequestBody`)."
+GUARD_ANSWERS: dict[str, dict[str, Any]] = {
+    "401": {
+        "description": "Missing, unknown, expired or revoked bearer token.",
+        "content": {"application/json": {"schema": ERROR_REF}},
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
+    },
+    "403": {
+        "description": "The token's scopes do not cover this server, or the address is not "
+        "in the allowlist.",
+        "content": {"application/json": {"schema": ERROR_REF}},
+    },
+    "429": {
+        "description": "Rate limit exceeded; see Retry-After.",
+        "content": {"application/json": {"schema": ERROR_REF}},
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "required": True}},
+    },
+    "503": {
+        "description": "The gateway is starting, or its token store is unreachable; retry.",
+        "content": {"application/json": {"schema": ERROR_REF}},
+    },
+}
+"""What the security middleware can answer on any protected route, before the route runs."""
+
+
+def _is_fastapi_validation(response: dict[str, Any] | None) -> bool:
+    """FastAPI's own 422 entry (a route that declares 422 itself keeps it)."""
+    if response is None:
+        return False
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
 
 
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
 
 
+JSONRPC_MESSAGE = {
+    "type": "object",
+    "description": "A JSON-RPC 2.0 request (with `id`) or notification (without) — MCP.",
+    "required": ["jsonrpc", "method"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "id": {"type": ["string", "integer"], "description": "Absent for a notification."},
+        "method": {"type": "string", "examples": ["tools/list", "tools/call"]},
+        "params": {"type": ["object", "null"]},
+    },
+}
+JSONRPC_ANSWER = {
+    "type": "object",
+    "description": "A JSON-RPC 2.0 response: `result`, or `error` with `code` and `message`.",
+    "required": ["jsonrpc"],
+    "properties": {"jsonrpc": {"const": "2.0"}},
+}
+
+
 def _mcp_path_item() -> dict[str, Any]:
-    jsonrpc = {"type": "object", "description": "A JSON-RPC 2.0 message (MCP)."}
-    json_body = {"application/json": {"schema": jsonrpc}}
-    refused = {"application/json": {"schema": jsonrpc}}
+    answer = {"application/json": {"schema": JSONRPC_ANSWER}}
+
+    def refused(description: str, **extra: Any) -> dict[str, Any]:
+        return {"description": description, "content": answer, **extra}
+
     return {
         "post": {
             "tags": ["mcp"],
@@ -78,38 +141,30 @@ def _mcp_path_item() -> dict[str, Any]:
                 "Serves MCP 2025-11-25 clients (initialize, no session id needed) and "
                 "2026-07-28 clients (stateless, server/discover, Mcp-Method/Mcp-Name) alike. "
                 "tools/list is every healthy upstream's tools named <server>__<tool>. "
-                "Gateway refusals (401, 403, 429) carry a JSON-RPC error object."
+                "POST only: there is no event stream to GET and no session to DELETE (405). "
+                "Every refusal carries a JSON-RPC error object."
             ),
             "operationId": "mcp",
-            "requestBody": {"required": True, "content": json_body},
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": JSONRPC_MESSAGE}},
+            },
             "responses": {
-                "200": {"description": "JSON-RPC response.", "content": json_body},
+                "200": {"description": "JSON-RPC response.", "content": answer},
                 "202": {"description": "Notification accepted."},
-                "400": {"description": "Not a valid JSON-RPC message.", "content": refused},
-                "401": {"description": "Missing or rejected bearer token.", "content": refused},
-                "403": {"description": "Out of scope or address not allowed.", "content": refused},
-                "404": {"description": "Unknown session id.", "content": refused},
-                "406": {"description": "Accept must allow application/json."},
-                "413": {"description": "Request body too large.", "content": refused},
-                "429": {"description": "Rate limit exceeded (Retry-After).", "content": refused},
-            },
-        },
-        "get": {
-            "tags": ["mcp"],
-            "summary": "No standalone event stream: the gateway serves stateless MCP (405)",
-            "operationId": "mcp_get",
-            "responses": {
-                "401": {"description": "Missing or rejected bearer token.", "content": refused},
-                "405": {"description": "Method not allowed."},
-            },
-        },
-        "delete": {
-            "tags": ["mcp"],
-            "summary": "No sessions to end: the gateway serves stateless MCP (405)",
-            "operationId": "mcp_delete",
-            "responses": {
-                "401": {"description": "Missing or rejected bearer token.", "content": refused},
-                "405": {"description": "Method not allowed."},
+                "400": refused("Not JSON, or not a valid JSON-RPC request (-32700, -32600)."),
+                "401": refused(
+                    "Missing or rejected bearer token.",
+                    headers=GUARD_ANSWERS["401"]["headers"],
+                ),
+                "403": refused("Out of scope or address not allowed."),
+                "404": refused("Unknown session id."),
+                "406": refused("Accept must allow application/json."),
+                "413": refused(TOO_LARGE),
+                "429": refused(
+                    "Rate limit exceeded (Retry-After).", headers=GUARD_ANSWERS["429"]["headers"]
+                ),
+                "503": refused("The gateway is starting, or its token store is unreachable."),
             },
         },
     }

@@ -1,9 +1,12 @@
 """Keeps the server registry (``mcp_servers``) and the pool in step, both ways.
 
-Out: every server the gateway federates is declared in the registry, and each health
-round writes its health and (when they changed) the tools it listed — triage and
-discovery read them there. In: servers discovery registered that the catalog does not
-know become upstreams too, and leave the pool when their row goes.
+Out: every server the catalog gives the gateway is declared in the registry (endpoints
+as URLs, like every other writer of the column), and each health round writes its health
+and (when they changed) the tools it listed — triage and discovery read them there. In:
+servers discovery registered that the catalog does not know become upstreams too, and
+leave the pool when their row goes. Their declaration stays discovery's: the gateway
+writes only their health and tools, so it never turns the URL it federates them by into
+something it cannot read back.
 """
 
 from __future__ import annotations
@@ -33,11 +36,10 @@ class RegistryBridge:
     def __init__(self, registry: ServerRegistry, base: Sequence[ServerSpec]) -> None:
         self.registry = registry
         self.base = tuple(base)
-        self._declared: set[str] = set()
         self._tools_written: dict[str, tuple[types.Tool, ...]] = {}
 
     async def declare(self) -> None:
-        """Declare the configured servers (kind, transport, endpoint labels)."""
+        """Declare the configured servers (kind, transport, endpoint URLs; stdio: the command)."""
         for spec in self.base:
             await self._declare(spec)
 
@@ -46,18 +48,15 @@ class RegistryBridge:
             spec.name,
             kind=spec.kind,
             transport=spec.endpoints[0].transport,
-            endpoints=[endpoint.label for endpoint in spec.endpoints],
+            endpoints=[endpoint.public_url or endpoint.label for endpoint in spec.endpoints],
             source=spec.source,
             in_catalog=spec.source == "catalog",
             description=spec.description,
         )
-        self._declared.add(spec.name)
 
     async def on_checked(self, upstream: Upstream) -> None:
         """Write one server's health round; a database outage only costs a log line."""
         try:
-            if upstream.name not in self._declared:
-                await self._declare(upstream.spec)
             errors = [e.last_error for e in upstream.endpoints if e.last_error]
             await self.registry.set_health(
                 upstream.name, upstream.health, error=errors[0] if errors else None
@@ -98,7 +97,7 @@ def spec_from_record(record: ServerRecord) -> ServerSpec | None:
     if record.transport not in ("streamable-http", "sse"):
         return None
     transport: Transport = "sse" if record.transport == "sse" else "streamable-http"
-    urls = [url for url in record.endpoints if url.startswith(("http://", "https://"))]
+    urls = [url for url in map(_url, record.endpoints) if url is not None]
     if not urls:
         return None
     try:
@@ -114,3 +113,11 @@ def spec_from_record(record: ServerRecord) -> ServerSpec | None:
             "discovered server skipped", extra={"server": record.name, "error": str(exc)}
         )
         return None
+
+
+def _url(entry: str) -> str | None:
+    """An HTTP URL from a registry entry, also in the ``<transport>:<url>`` label form that
+    earlier gateways wrote, so rows they left behind still federate."""
+    for transport in ("streamable-http:", "sse:"):
+        entry = entry.removeprefix(transport)
+    return entry if entry.startswith(("http://", "https://")) else None

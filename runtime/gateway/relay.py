@@ -43,12 +43,14 @@ from runtime.gateway.errors import (
     GatewayError,
     UpstreamFailed,
     UpstreamTimeout,
+    UpstreamTooLarge,
     UpstreamUnavailable,
 )
 from runtime.gateway.upstream.endpoint import (
     CLIENT_INFO,
     Endpoint,
     EndpointDown,
+    RequestTooLarge,
     UpstreamRejected,
 )
 from runtime.gateway.upstream.pool import UpstreamPool
@@ -67,7 +69,7 @@ __all__ = [
 ]
 
 MODERN = frozenset(MODERN_PROTOCOL_VERSIONS)
-UPSTREAM_FAILURES = (UpstreamFailed, UpstreamTimeout, UpstreamUnavailable)
+UPSTREAM_FAILURES = (UpstreamFailed, UpstreamTimeout, UpstreamUnavailable, UpstreamTooLarge)
 GATEWAY_INFO = CLIENT_INFO.model_dump(mode="json", exclude_none=True)
 NOT_RELAYABLE = (
     "the upstream's result is not a valid MCP result "
@@ -282,6 +284,8 @@ def _reply(status: int, content_type: str, content: bytes, rid: Any, shape: Shap
         EndpointDown: a server error without a JSON-RPC answer.
         UpstreamRejected: a JSON-RPC error, or a result the gateway cannot relay.
     """
+    if status == 413:
+        raise RequestTooLarge("HTTP 413")  # the pool reports it as 413, not as a failure
     message = _message(content_type, content, rid)
     if message is None:
         if status >= 500:

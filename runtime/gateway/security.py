@@ -1,4 +1,5 @@
-"""The gate in front of ``/mcp`` and ``/api``: IP allowlist, bearer token, rate limit.
+"""The gate in front of ``/mcp``, ``/api`` and the registry: IP allowlist, bearer token,
+rate limit.
 
 A pure ASGI middleware, so one check covers the SDK's MCP app, the REST routes and any
 router another service mounts on the gateway. Probes (``/api/v1/health``, ``/metrics``)
@@ -58,12 +59,13 @@ __all__ = [
     "IpAllowlist",
     "ReadOnly",
     "SecurityMiddleware",
+    "refuse",
     "resource_metadata_url",
 ]
 
 MCP_PATH = "/mcp"
 OPEN_PATHS = frozenset({"/api/v1/health", "/metrics"})
-PROTECTED_PREFIXES = ("/api/",)
+PROTECTED_PREFIXES = ("/api/", "/v0/", "/v0.1/")  # REST, and the registry (endpoints, errors)
 ReadOnly = Callable[[str, str], bool]
 """Whether a server's tool is read-only (what a ``:ro`` grant covers)."""
 
@@ -206,7 +208,7 @@ class SecurityMiddleware:
                 raise Starting("the gateway is starting; try again shortly")
             principal = await guard.admit(scope)
         except GatewayError as exc:
-            await _refuse(exc, scope, send)
+            await refuse(exc, scope, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
@@ -236,7 +238,9 @@ def _base_url(scope: Scope) -> str:
     return f"{scope.get('scheme', 'http')}://{host}"
 
 
-async def _refuse(error: GatewayError, scope: Scope, send: Send) -> None:
+async def refuse(error: GatewayError, scope: Scope, send: Send) -> None:
+    """Answer ``error`` before any route runs: a JSON-RPC error object on ``/mcp``, the
+    REST error body elsewhere, with the error's headers."""
     if scope["path"] == MCP_PATH:
         mcp = to_mcp_error(error)
         body: dict[str, object] = {

@@ -2,8 +2,9 @@
 
 Mountable on any FastAPI app whose state has ``proposer`` (a
 :class:`~runtime.proposals.proposer.Proposer` or None) and ``prober``. Failures answer
-JSON ``{"error": ..., "reason": ...}``: 422 for an entry that does not validate or a
-forge that refuses, 503 with ``Retry-After`` when the forge is down or proposals are off.
+the fleet's error body ``{"error": {"code", "reason"}}``: 422 ``refused`` for an entry
+that does not validate or a forge that refuses, 503 with ``Retry-After`` when the forge
+is down (``forge_unavailable``) or proposals are off (``proposals_off``).
 """
 
 from __future__ import annotations
@@ -15,22 +16,14 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from catalog.model import Server
+from runtime.discovery.api import ERROR_BODY, error_response
 from runtime.proposals.errors import ProposalError
 from runtime.proposals.manual import ProposalRequest, propose_by_hand
 
 __all__ = ["proposals_router"]
 
 _SERVER: TypeAdapter[Any] = TypeAdapter(Server)
-_ERROR = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
-            }
-        }
-    }
-}
+_ERROR = {"content": {"application/json": {"schema": ERROR_BODY}}}
 
 
 def proposals_router() -> APIRouter:
@@ -51,13 +44,13 @@ def proposals_router() -> APIRouter:
         proposer = getattr(request.app.state, "proposer", None)
         prober = getattr(request.app.state, "prober", None)
         if proposer is None or prober is None:
-            return _error(503, "proposals-off", "catalog proposals are turned off here")
+            return _error(503, "proposals_off", "catalog proposals are turned off here")
         try:
             made = await propose_by_hand(body, prober=prober, proposer=proposer)
         except ProposalError as exc:
             if exc.permanent:
                 return _error(422, "refused", str(exc))
-            return _error(503, "forge-unavailable", str(exc), retry_after=30)
+            return _error(503, "forge_unavailable", str(exc), retry_after=30)
         outcome = made.outcome
         return JSONResponse(
             status_code=201 if outcome.status == "opened" else 200,
@@ -77,8 +70,8 @@ def proposals_router() -> APIRouter:
     return router
 
 
-def _error(
-    status: int, reason: str, message: str, *, retry_after: int | None = None
-) -> JSONResponse:
-    headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return JSONResponse({"error": message, "reason": reason}, status_code=status, headers=headers)
+def _error(status: int, code: str, reason: str, *, retry_after: int | None = None) -> JSONResponse:
+    response = error_response(status, reason, code=code)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from catalog.model import DNS_LABEL
 from runtime.endpoints.endpoint import Endpoint
@@ -18,16 +25,41 @@ from runtime.proposals.proposer import Outcome, Proposal, Proposer
 __all__ = ["ManualProposal", "ProposalRequest", "propose_by_hand"]
 
 
+Kind = Literal["http", "remote", "stdio", "cluster-api"]
+NEEDS: dict[str, tuple[str, ...]] = {
+    "remote": ("endpoint",),
+    "http": ("endpoint", "image"),
+    "cluster-api": ("endpoint", "image"),
+    "stdio": ("command", "image", "package"),
+}
+"""What each kind needs besides its name: the validator and the JSON Schema both read this."""
+DEFAULT_KIND = "remote"
+
+
+def _needs_schema(schema: dict[str, Any]) -> None:
+    """``NEEDS`` as JSON Schema (``if kind … then required …``), so the OpenAPI document
+    refuses what the validator refuses, ``{"endpoint": null}`` included."""
+    present = {"not": {"type": "null"}, "minLength": 1, "minItems": 1}
+    rules = []
+    for kind, fields in NEEDS.items():
+        when: dict[str, Any] = {"properties": {"kind": {"const": kind}}, "required": ["kind"]}
+        if kind == DEFAULT_KIND:
+            when = {"anyOf": [when, {"not": {"required": ["kind"]}}]}
+        then = {"required": list(fields), "properties": {f: present for f in fields}}
+        rules.append({"if": when, "then": then})
+    schema["allOf"] = rules
+
+
 class ProposalRequest(BaseModel):
     """A server to propose: its name, kind, and where its endpoint is."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_needs_schema)
 
     name: Annotated[str, StringConstraints(pattern=DNS_LABEL)] = Field(
         description="Catalog name (a DNS label)."
     )
-    kind: Literal["http", "remote", "stdio", "cluster-api"] = Field(
-        default="remote", description="Catalog kind; http and cluster-api need an image."
+    kind: Kind = Field(
+        default=DEFAULT_KIND, description="Catalog kind; http and cluster-api need an image."
     )
     endpoint: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = Field(
         default=None, description="URL of the MCP endpoint (http/remote/cluster-api)."
@@ -38,19 +70,15 @@ class ProposalRequest(BaseModel):
     image: str | None = None
     package: str | None = None
     tags: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(default_factory=list)
-    probe: bool = Field(default=True, description="Probe the endpoint for its tools first.")
+    probe: StrictBool = Field(default=True, description="Probe the endpoint for its tools first.")
 
     @model_validator(mode="after")
     def _complete(self) -> ProposalRequest:
-        if self.kind == "stdio":
-            if not self.command:
-                raise ValueError("a stdio server needs `command`")
-            if not (self.image and self.package):
-                raise ValueError("a stdio server needs `image` and `package`")
-        elif self.endpoint is None:
-            raise ValueError(f"a {self.kind} server needs `endpoint` (its URL)")
-        if self.kind in ("http", "cluster-api") and not self.image:
-            raise ValueError(f"a {self.kind} server needs `image`")
+        missing = [field for field in NEEDS[self.kind] if not getattr(self, field)]
+        if missing:
+            fields = " and ".join(f"`{field}`" for field in missing)
+            hint = " (its URL)" if missing == ["endpoint"] else ""
+            raise ValueError(f"a {self.kind} server needs {fields}{hint}")
         return self
 
     def to_endpoint(self) -> Endpoint:

@@ -89,7 +89,7 @@ class QueryHistory:
                 RETURNING id
                 """,
                 (
-                    query,
+                    _clean(query),
                     vector,
                     route,
                     model,
@@ -99,7 +99,7 @@ class QueryHistory:
                     input_tokens,
                     output_tokens,
                     cost_usd,
-                    answer,
+                    None if answer is None else _clean(answer),
                 ),
             )
             row = await cur.fetchone()
@@ -157,3 +157,9 @@ class QueryHistory:
                 f"SELECT {_COLUMNS} FROM query_history ORDER BY id DESC LIMIT %s", (limit,)
             )
             return await cur.fetchall()
+
+
+def _clean(text: str) -> str:
+    """PostgreSQL text cannot hold NUL (a question or a tool's answer may): the record is
+    kept with U+FFFD in its place rather than lost."""
+    return text.replace("\x00", "\ufffd")

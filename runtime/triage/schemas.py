@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from pydantic.alias_generators import to_camel
 
 from runtime.triage.decision import Decision
@@ -28,7 +28,7 @@ class TextRequest(_Model):
 
 
 class QueryRequest(TextRequest):
-    confirm: bool = Field(
+    confirm: StrictBool = Field(
         default=False,
         description="Run the first candidate (or `tool`) even if triage would not by itself, "
         "including a tool that may change state.",

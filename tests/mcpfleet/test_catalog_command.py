@@ -48,3 +48,32 @@ def test_validate_fails_naming_file_line_and_field(
 def test_schema_write_requires_the_explicit_flag() -> None:
     result = runner.invoke(app, ["catalog", "schema"])
     assert result.exit_code == 2
+
+
+def test_up_refuses_a_yaml_bomb_with_the_same_problem_line_as_validate(
+    broken_catalog: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """`mcpfleet up` loads the catalog the same way: one clear line, nothing started."""
+    directory = broken_catalog("yaml-bomb")
+    validated = runner.invoke(app, ["catalog", "validate", str(directory)])
+    data_dir = tmp_path / "state"
+    started = runner.invoke(
+        app,
+        [
+            "up",
+            "--catalog",
+            str(directory),
+            "--data-dir",
+            str(data_dir),
+            "--local-servers",
+            str(tmp_path / "none"),
+        ],
+    )
+    assert validated.exit_code == started.exit_code == 1
+    line = f"{directory}/servers/bomb.yaml:6:8: e[0]: alias *d brings the file past 10000 values"
+    for result in (validated, started):
+        assert line in " ".join(result.output.split()), result.output
+        assert "yaml.too-many-values" in result.output
+        assert "Traceback" not in result.output
+        assert isinstance(result.exception, SystemExit)  # a clean exit, not an exception
+    assert not data_dir.exists()  # nothing was started, not even the database

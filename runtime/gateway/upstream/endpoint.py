@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,6 +41,7 @@ __all__ = [
     "EndpointError",
     "EndpointTimeout",
     "Listing",
+    "RequestTooLarge",
     "UpstreamRejected",
 ]
 
@@ -67,6 +69,22 @@ class UpstreamRejected(EndpointError):
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+class RequestTooLarge(UpstreamRejected):
+    """The upstream answered HTTP 413: the request is too big for it, the endpoint is fine."""
+
+
+_STATUSES: ContextVar[list[int] | None] = ContextVar("upstream_http_statuses", default=None)
+"""HTTP statuses of the POSTs one call made. The SDK runs each POST in the calling task's
+context (so tracing works), so a response hook can tell the call what its status was,
+which the SDK's own error (``Server returned an error response``) no longer says."""
+
+
+async def _note_status(response: httpx2.Response) -> None:
+    statuses = _STATUSES.get()
+    if statuses is not None:
+        statuses.append(response.status_code)
 
 
 @dataclass(frozen=True)
@@ -152,6 +170,8 @@ class Endpoint:
     async def _request(self, request: types.ClientRequest, result_type: type[R]) -> R:
         self.in_flight += 1
         self.calls += 1
+        statuses: list[int] = []
+        token = _STATUSES.set(statuses)
         try:
             client = await self._session()
             try:
@@ -160,6 +180,8 @@ class Endpoint:
                 if exc.code in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
                     self._discard(client)
                     raise EndpointDown(f"connection lost: {exc.message}") from exc
+                if 413 in statuses:
+                    raise RequestTooLarge("HTTP 413", exc.code) from exc
                 raise UpstreamRejected(exc.message, exc.code) from exc
             except ValidationError as exc:
                 raise UpstreamRejected(
@@ -167,6 +189,7 @@ class Endpoint:
                     "(or asks for interactive input, which the gateway does not relay)"
                 ) from exc
         finally:
+            _STATUSES.reset(token)
             self.in_flight -= 1
 
     # ------------------------------------------------------------------ listing
@@ -276,7 +299,10 @@ class Endpoint:
             assert spec.url is not None
             timeout = httpx2.Timeout(30.0, read=300.0)
             async with httpx2.AsyncClient(
-                headers=dict(spec.headers), timeout=timeout, limits=self._http_limits
+                headers=dict(spec.headers),
+                timeout=timeout,
+                limits=self._http_limits,
+                event_hooks={"response": [_note_status]},
             ) as http:
                 transport = streamable_http_client(spec.url, http_client=http)
                 async with Client(transport, cache=None, client_info=CLIENT_INFO) as client:

@@ -26,10 +26,16 @@ from runtime.gateway.errors import (
     UnknownTool,
     UpstreamFailed,
     UpstreamTimeout,
+    UpstreamTooLarge,
     UpstreamUnavailable,
 )
 from runtime.gateway.upstream.breaker import CircuitBreaker
-from runtime.gateway.upstream.endpoint import Endpoint, EndpointDown, UpstreamRejected
+from runtime.gateway.upstream.endpoint import (
+    Endpoint,
+    EndpointDown,
+    RequestTooLarge,
+    UpstreamRejected,
+)
 from runtime.gateway.upstream.spec import ServerSpec
 from runtime.gateway.upstream.upstream import Upstream
 
@@ -220,6 +226,12 @@ class UpstreamPool:
             except EndpointDown as exc:
                 endpoint.mark(ok=False, error=str(exc))
                 failure = UpstreamFailed(f"{upstream.name}: {exc}", server=upstream.name)
+            except RequestTooLarge as exc:
+                endpoint.breaker.record_success()  # the endpoint is fine; the request is big
+                raise UpstreamTooLarge(
+                    f"{upstream.name} refused the request as too large: {exc}",
+                    server=upstream.name,
+                ) from exc
             except UpstreamRejected as exc:
                 endpoint.breaker.record_success()
                 raise UpstreamFailed(

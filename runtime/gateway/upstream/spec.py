@@ -59,12 +59,19 @@ class EndpointSpec:
         """How logs, metrics and the REST API name this endpoint (never shows secrets)."""
         if self.transport == "stdio":
             return "stdio:" + " ".join([self.command or "", *self.args]).strip()
-        parts = urlsplit(self.url or "")
+        return f"{self.transport}:{self.public_url}"
+
+    @property
+    def public_url(self) -> str | None:
+        """The URL without credentials or query: what the registry stores (None for stdio)."""
+        if self.url is None:
+            return None
+        parts = urlsplit(self.url)
         host = parts.hostname or ""
         netloc = f"[{host}]" if ":" in host else host
         if parts.port is not None:
             netloc += f":{parts.port}"
-        return f"{self.transport}:{urlunsplit((parts.scheme, netloc, parts.path, '', ''))}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from runtime.db import Database
 from runtime.discovery.api import registry_namespace, registry_router
 from runtime.discovery.records import DiscoveryRecords
 from runtime.endpoints.endpoint import Endpoint
 from runtime.endpoints.probe import ProbeResult, RetryableProbeError
+from runtime.store.tokens import Principal
 
 NAMESPACE = registry_namespace("mcp.shreck.io")
 TOOL = {"name": "forecast", "description": "Forecast.", "inputSchema": {"type": "object"}}
@@ -33,7 +35,7 @@ def endpoint(name: str) -> Endpoint:
 async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     app.state.database = db
-    app.include_router(registry_router(NAMESPACE))
+    app.include_router(registry_router(NAMESPACE, scoped=False))  # discovery's own port
     records = DiscoveryRecords(db)
     result = ProbeResult(tools=(TOOL,), protocol_version="2025-11-25", server_version="1.4.2")
     for name in ("alpha", "bravo", "charlie", "delta", "echo"):
@@ -121,4 +123,57 @@ async def test_bad_requests_get_a_json_error_with_the_reason(
 ) -> None:
     response = await client.get(path, params=params)
     assert response.status_code == status
-    assert response.json()["error"].startswith(message)
+    error = response.json()["error"]
+    assert error["code"] == ("not_found" if status == 404 else "bad_request")
+    assert error["reason"].startswith(message)
+
+
+def scoped_app(db: Database, principal: Principal | None) -> FastAPI:
+    """The registry as the gateway mounts it: scoped by the principal its middleware set."""
+    app = FastAPI()
+    app.state.database = db
+
+    @app.middleware("http")
+    async def admit(request: Request, call_next: Any) -> Any:
+        if principal is not None:
+            request.scope.setdefault("state", {})["principal"] = principal
+        return await call_next(request)
+
+    app.include_router(registry_router(NAMESPACE))
+    return app
+
+
+async def test_a_scoped_token_sees_only_its_servers_in_lists_pages_and_lookups(
+    db: Database, client: httpx.AsyncClient
+) -> None:
+    principal = Principal("ops", frozenset({"bravo", "delta", "zulu"}), None)
+    transport = httpx.ASGITransport(app=scoped_app(db, principal))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        listed = (await http.get("/v0/servers")).json()
+        names, cursor = [], None
+        while True:
+            page = (await http.get("/v0/servers", params={"limit": 1, "cursor": cursor})).json()
+            names += [s["_meta"]["io.mcpfleet/registry"]["name"] for s in page["servers"]]
+            assert page["metadata"]["count"] == len(page["servers"]) == 1
+            cursor = page["metadata"].get("nextCursor")
+            if cursor is None:
+                break
+        hidden = await http.get("/v0/servers/alpha")
+        shown = await http.get("/v0.1/servers/io.shreck.mcp%2Fbravo/versions/latest")
+    assert [s["_meta"]["io.mcpfleet/registry"]["name"] for s in listed["servers"]] == [
+        "bravo", "delta", "zulu"
+    ]
+    assert names == ["bravo", "delta", "zulu"]  # full pages, no empty page at the end
+    assert hidden.status_code == 404 and hidden.json()["error"]["reason"] == "Server not found"
+    assert shown.status_code == 200
+
+
+async def test_without_an_admitted_caller_the_scoped_registry_shows_nothing(
+    db: Database, client: httpx.AsyncClient
+) -> None:
+    transport = httpx.ASGITransport(app=scoped_app(db, None))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        listed = (await http.get("/v0/servers")).json()
+        one = await http.get("/v0/servers/alpha")
+    assert listed == {"servers": [], "metadata": {"count": 0}}
+    assert one.status_code == 404

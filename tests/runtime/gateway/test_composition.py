@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import mcp_types as types
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
@@ -133,7 +135,7 @@ async def test_health_and_tools_are_written_to_the_registry(
     assert everything is not None and gone is not None
     assert everything.health == "healthy" and everything.in_catalog
     assert everything.description == "the reference server" and everything.kind == "http"
-    assert everything.endpoints == (f"streamable-http:{everything_http.url}",)
+    assert everything.endpoints == (everything_http.url,)  # a URL, as every writer stores
     assert "echo" in [t.name for t in everything.tools]
     assert gone.last_error and "connect failed" in gone.last_error
 
@@ -161,3 +163,60 @@ async def test_servers_discovery_registers_become_upstreams_and_leave_with_their
             return not servers
 
         await until(gone, what="the server to leave with its registry row")
+
+
+async def test_a_discovered_http_upstream_never_drops_out_across_rounds_and_restarts(
+    module_settings: Settings, module_db: Database, slow_pair: tuple[Peer, Peer]
+) -> None:
+    """Issue 11, item 6: the gateway used to write the endpoint's label
+    (``streamable-http:http://…``) over discovery's URL after the first health round; its
+    next registry sync then found no URL and dropped the server (again after each restart).
+    """
+    registry = ServerRegistry(module_db)
+    token = await issue_token(module_db, f"kept-{uuid.uuid4().hex[:6]}")
+    url = slow_pair[1].url
+    await registry.upsert("kept", kind="http", transport="streamable-http", endpoints=[url],
+                          source="discovery", in_catalog=False, description="found")
+    config = GatewayConfig((), PoolSettings(health_interval=0.2))
+
+    async def federated_for_rounds(rest: httpx.AsyncClient, rounds: set[object]) -> bool:
+        servers = (await rest.get("/api/v1/servers")).json()["servers"]
+        if rounds:  # once it has joined, it must never leave
+            assert [s["name"] for s in servers] == ["kept"], "dropped out"
+        record = await registry.get("kept")
+        assert record is not None and record.endpoints == (url,)
+        if servers and record.health == "healthy":
+            rounds.add(record.last_seen)
+        return len(rounds) >= 6  # six health rounds, each followed by a registry sync
+
+    try:
+        for _ in range(2):  # the second run is the restart
+            async with run_gateway(module_settings, config) as gateway, gateway.rest(token) as rest:
+                watch = functools.partial(federated_for_rounds, rest, set())
+                await until(watch, what="six health rounds with 'kept' federated")
+                reply = await rest.post("/api/v1/mcp/kept/tools/echo", json={"message": "hi"})
+                assert reply.status_code == 200, reply.text
+    finally:
+        await registry.delete("kept")
+
+
+async def test_a_row_left_with_the_old_label_form_still_federates(
+    module_settings: Settings, module_db: Database, slow_pair: tuple[Peer, Peer]
+) -> None:
+    """Rows an earlier gateway wrote (``<transport>:<url>``) are read as their URL."""
+    registry = ServerRegistry(module_db)
+    token = await issue_token(module_db, f"legacy-{uuid.uuid4().hex[:6]}")
+    await registry.upsert("legacy", kind="http", transport="streamable-http",
+                          endpoints=[f"streamable-http:{slow_pair[1].url}"],
+                          source="discovery", in_catalog=False, description="old row")
+    config = GatewayConfig((), PoolSettings(health_interval=0.2))
+    try:
+        async with run_gateway(module_settings, config) as gateway, gateway.rest(token) as rest:
+
+            async def callable_() -> bool:
+                reply = await rest.post("/api/v1/mcp/legacy/tools/echo", json={"message": "x"})
+                return reply.status_code == 200
+
+            await until(callable_, what="the legacy row to be federated")
+    finally:
+        await registry.delete("legacy")

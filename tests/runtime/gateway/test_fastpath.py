@@ -573,3 +573,49 @@ async def test_the_fast_path_never_takes_a_call_the_callers_grants_do_not_cover(
     assert candidate("slow:*:ro") is not None  # echo is read-only
     assert candidate("slow:sleep") is None
     assert candidate("relayed") is None
+
+
+LEGACY = {
+    "Accept": "application/json, text/event-stream",
+    "Content-Type": "application/json",
+    "MCP-Protocol-Version": "2025-11-25",
+}
+
+
+@pytest.mark.parametrize("rid", [{"a": 1}, [1], None, True, 1.5], ids=repr)
+@pytest.mark.parametrize("path", ["sdk-2025", "sdk-no-version", "sdk-2026", "fast"])
+async def test_a_request_whose_id_is_not_a_string_or_integer_is_an_invalid_request(
+    gateway: RunningGateway, admin: str, rid: Any, path: str
+) -> None:
+    """Issue 11, item 9: an object id used to pass as a notification (202, no answer).
+
+    JSON-RPC 2.0 §4/§5.1: an Invalid Request is answered -32600 with ``id: null``; MCP
+    ids are strings or integers. Every path — the SDK's for either protocol revision and
+    the fast path, which would otherwise relay it — gives the same answer.
+    """
+    call = modern_call("slow__echo", {"message": "x"})
+    body = {**call["json"], "id": rid}
+    headers = {
+        "sdk-2025": LEGACY,
+        "sdk-no-version": {k: v for k, v in LEGACY.items() if k != "MCP-Protocol-Version"},
+        "sdk-2026": {k: v for k, v in call["headers"].items() if not k.startswith("Mcp-M")},
+        "fast": call["headers"],
+    }[path]
+    with counting_fast_calls(gateway) as served:
+        async with gateway.http(admin) as http:
+            response = await http.post("/mcp", json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["id"] is None and answer["error"]["code"] == -32600
+    assert served == []  # nothing was relayed upstream
+
+
+async def test_an_empty_object_is_an_invalid_request_with_a_short_reason(
+    gateway: RunningGateway, admin: str
+) -> None:
+    async with gateway.http(admin) as http:
+        response = await http.post("/mcp", json={}, headers=LEGACY)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == -32600 and len(error["message"]) < 200
+    assert "pydantic" not in error["message"]

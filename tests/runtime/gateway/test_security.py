@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from catalog import load_catalog
 from catalog.model import RemoteServer, SecretRef
 from runtime.db import Database
-from runtime.gateway import GatewayConfig
+from runtime.discovery.api import registry_namespace, registry_router
+from runtime.gateway import GatewayConfig, GatewayExtension
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec, specs_from_catalog
 from runtime.settings import Settings
 from runtime.store.tokens import TokenStore
@@ -75,7 +77,9 @@ async def gateway(
         ip_allowlist=("10.30.0.0/24",),
         public_url=None,
     )
-    async with run_gateway(settings, config) as running:
+    # the registry API, as a gateway hosting discovery mounts it
+    registry = GatewayExtension(routers=[registry_router(registry_namespace("mcp.shreck.io"))])
+    async with run_gateway(settings, config, extensions=(registry,)) as running:
         yield running
 
 
@@ -170,6 +174,43 @@ async def test_a_token_outside_its_scope_is_403_and_sees_only_its_servers(
     }
     assert allowed.status_code == 200
     assert [s["name"] for s in servers.json()["servers"]] == ["flaky"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/v0/servers", "/v0.1/servers", "/v0/servers/everything", "/v0.1/servers/x/versions"]
+)
+async def test_the_registry_on_the_gateway_port_needs_a_token(
+    gateway: RunningGateway, path: str
+) -> None:
+    """Issue 11, item 7: it listed every server's endpoints, command lines and errors."""
+    async with gateway.http() as http:
+        response = await http.get(path)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_the_registry_shows_a_token_only_the_servers_it_may_use(
+    gateway: RunningGateway, module_db: Database
+) -> None:
+    scoped = await issue_token(module_db, "registry-flaky", scopes=["flaky"])
+    everyone = await issue_token(module_db, "registry-all")
+
+    def names(body: dict[str, Any]) -> list[str]:
+        return [s["_meta"]["io.mcpfleet/registry"]["name"] for s in body["servers"]]
+
+    async with gateway.rest(scoped) as rest:
+        listed = (await rest.get("/v0/servers")).json()
+        hidden = await rest.get("/v0/servers/io.shreck.mcp%2Feverything")
+        versions = await rest.get("/v0.1/servers/everything/versions/latest")
+        own = await rest.get("/v0/servers/flaky")
+    async with gateway.rest(everyone) as rest:
+        everything = (await rest.get("/v0/servers")).json()
+    assert names(listed) == ["flaky"] and listed["metadata"]["count"] == 1
+    assert hidden.status_code == versions.status_code == 404
+    assert hidden.json() == {"error": {"code": "not_found", "reason": "Server not found"}}
+    assert own.status_code == 200
+    assert {"everything", "flaky"} <= set(names(everything))
 
 
 async def test_a_2026_client_out_of_scope_is_refused_from_the_routing_headers(

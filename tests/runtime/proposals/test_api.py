@@ -101,8 +101,8 @@ async def test_a_forge_that_refuses_is_422_with_its_reason(catalog_dir: Path) ->
             body = {"name": "x", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
             response = await client.post("/api/v1/proposals", json=body)
     assert response.status_code == 422
-    assert response.json()["reason"] == "refused"
-    assert "GitHub 404" in response.json()["error"]
+    assert response.json()["error"]["code"] == "refused"
+    assert "GitHub 404" in response.json()["error"]["reason"]
 
 
 async def test_with_proposals_off_the_answer_is_503_and_says_so() -> None:
@@ -113,7 +113,7 @@ async def test_with_proposals_off_the_answer_is_503_and_says_so() -> None:
         body = {"name": "x", "endpoint": "http://127.0.0.1:1/mcp", "probe": False}
         response = await client.post("/api/v1/proposals", json=body)
     assert response.status_code == 503
-    assert response.json()["reason"] == "proposals-off"
+    assert response.json()["error"]["code"] == "proposals_off"
 
 
 async def test_a_github_outage_is_503_with_retry_after(catalog_dir: Path) -> None:
@@ -130,5 +130,5 @@ async def test_a_github_outage_is_503_with_retry_after(catalog_dir: Path) -> Non
             response = await client.post("/api/v1/proposals", json=body)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
-    assert response.json()["reason"] == "forge-unavailable"
+    assert response.json()["error"]["code"] == "forge_unavailable"
     assert hub.token not in response.text

@@ -123,3 +123,12 @@ async def test_contexts_are_replaced_by_title_and_found_by_meaning_within_an_app
     assert all(m.distance < 1e-5 for m in anywhere)
     assert await contexts.delete("grafana", "alerts")
     assert await contexts.get("grafana", "alerts") is None
+
+
+async def test_a_question_or_answer_holding_nul_is_recorded_not_lost(db: Database) -> None:
+    """PostgreSQL text cannot hold NUL; a tool's answer (or a question) may carry one."""
+    history = QueryHistory(db)
+    row = await history.add("echo a\x00b", embedding=None, route="tool", answer="Echo: a\x00b")
+    async with db.connection() as conn:
+        cur = await conn.execute("SELECT query, answer FROM query_history WHERE id = %s", (row,))
+        assert await cur.fetchone() == ("echo a\ufffdb", "Echo: a\ufffdb")
