@@ -45,6 +45,9 @@ def create(
     ttl: str | None = typer.Option(
         None, "--ttl", help="Lifetime such as 30d or 12h, or 'never' (default: the catalog's)."
     ),
+    admin: bool = typer.Option(
+        False, "--admin", help="Grant the admin scope: may create and revoke tokens (console)."
+    ),
     data_dir: Path | None = DATA_DIR,
     catalog: Path | None = CATALOG,
 ) -> None:
@@ -66,7 +69,7 @@ def create(
                         f"unknown server(s) in --scopes: {', '.join(unknown)} "
                         f"(known: {', '.join(sorted(known))})"
                     )
-            issued = await TokenStore(db).create(name, scopes=wanted, ttl=lifetime)
+            issued = await TokenStore(db).create(name, scopes=wanted, ttl=lifetime, admin=admin)
             return issued.token
 
     token = _run(issue)
@@ -90,13 +93,15 @@ def list_tokens(
 
     tokens = _run(fetch)
     table = Table(title="API tokens")
-    for column in ("name", "prefix", "scopes", "expires", "last used", "created", "revoked"):
+    for column in ("name", "prefix", "scopes", "admin", "expires", "last used", "created"):
         table.add_column(column)
+    table.add_column("revoked")
     for t in tokens:
         table.add_row(
             t.name,
             t.prefix + "…",
             ", ".join(t.scopes) if t.scopes is not None else "all servers",
+            "yes" if t.admin else "",
             _when(t.expires_at, "never"),
             _when(t.last_used_at, "-"),
             _when(t.created_at, "-"),

@@ -84,6 +84,9 @@ class Principal:
     name: str
     scopes: frozenset[str] | None
     expires_at: datetime | None
+    admin: bool = False
+    """The admin scope: may create and revoke tokens (the console's Tokens page). Separate
+    from ``scopes`` (server names), and implies nothing about which servers it may call."""
 
     def allows(self, server: str) -> bool:
         """True if the token may call ``server`` (no scopes means every server)."""
@@ -104,6 +107,7 @@ class TokenInfo:
     revoked_at: datetime | None
     last_used_at: datetime | None
     created_at: datetime
+    admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,10 @@ class TokenStore:
         *,
         scopes: Iterable[str] | None = None,
         ttl: timedelta | None = None,
+        admin: bool = False,
     ) -> IssuedToken:
-        """Issue a token for ``name``; ``scopes`` are server names (None: all servers).
+        """Issue a token for ``name``; ``scopes`` are server names (None: all servers);
+        ``admin`` grants the admin scope (managing tokens), see :attr:`Principal.admin`.
 
         Raises:
             ValueError: a malformed name, scope or ttl.
@@ -175,9 +181,16 @@ class TokenStore:
             async with self._db.connection() as conn:
                 cur = conn.cursor(row_factory=class_row(TokenInfo))
                 await cur.execute(
-                    "INSERT INTO api_tokens (name, token_hash, prefix, scopes, expires_at) "
-                    "VALUES (%s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
-                    (name, hash_token(token), token[:_DISPLAY_CHARS], scope_list, expires_at),
+                    "INSERT INTO api_tokens (name, token_hash, prefix, scopes, expires_at, admin) "
+                    "VALUES (%s, %s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
+                    (
+                        name,
+                        hash_token(token),
+                        token[:_DISPLAY_CHARS],
+                        scope_list,
+                        expires_at,
+                        admin,
+                    ),
                 )
                 info = await cur.fetchone()
         except pg_errors.UniqueViolation as exc:
@@ -268,7 +281,7 @@ class TokenStore:
                 "UPDATE api_tokens SET last_used_at = now() "
                 "WHERE token_hash = %s AND revoked_at IS NULL "
                 "AND (expires_at IS NULL OR expires_at > now()) "
-                "RETURNING name, scopes, expires_at",
+                "RETURNING name, scopes, expires_at, admin",
                 (digest,),
             )
             row = await cur.fetchone()
@@ -279,8 +292,10 @@ class TokenStore:
                 )
                 known = await cur.fetchone()
         if row is not None:
-            name, scopes, expires_at = row
-            return Principal(name, None if scopes is None else frozenset(scopes), expires_at)
+            name, scopes, expires_at, admin = row
+            return Principal(
+                name, None if scopes is None else frozenset(scopes), expires_at, admin=admin
+            )
         if known is None:
             raise TokenInvalid("unknown token")
         if known[1]:
@@ -288,4 +303,4 @@ class TokenStore:
         raise TokenExpired(f"token {known[0]!r} has expired")
 
 
-_INFO_COLUMNS = "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at"
+_INFO_COLUMNS = "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at, admin"

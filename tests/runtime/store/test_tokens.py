@@ -172,3 +172,15 @@ async def test_bad_creation_input_is_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         await TokenStore(db).create(name, scopes=scopes, ttl=ttl)
+
+
+async def test_the_admin_scope_is_granted_only_when_asked_and_is_not_a_server(db: Database) -> None:
+    store = TokenStore(db, cache_ttl=0)
+    admin = await store.create("operator", admin=True, scopes=["homelab"])
+    plain = await store.create("reader")
+    principal = await store.verify(admin.token)
+    assert principal.admin and principal.allows("homelab") and not principal.allows("admin")
+    assert not (await store.verify(plain.token)).admin
+    listed = {t.name: t.admin for t in await store.list_tokens()}
+    assert listed == {"operator": True, "reader": False}
+    assert admin.info.admin and not plain.info.admin
