@@ -21,6 +21,7 @@ from runtime.discovery.api import registry_namespace, registry_router
 from runtime.discovery.app import running_discovery
 from runtime.discovery.config import DiscoveryConfig
 from runtime.gateway import GatewayConfig, GatewayError, GatewayExtension, GatewayTool, create_app
+from runtime.gateway.security import Guard
 from runtime.proposals.api import proposals_router
 from runtime.router import RouterClient, create_router_api, hosted_model_router
 from runtime.settings import Settings
@@ -104,7 +105,7 @@ class GuardGate:
     exactly as for ``/api`` — with the session cookie's token as the bearer token."""
 
     async def admit(self, request: Request, token: str | None) -> Principal:
-        guard = getattr(request.app.state, "guard", None)
+        guard: Guard | None = getattr(request.app.state, "guard", None)
         if guard is None:
             raise Denied(503, "the gateway is starting; try again shortly", retry_after="2")
         headers = [(k, v) for k, v in request.scope["headers"] if k.lower() != b"authorization"]
@@ -117,10 +118,10 @@ class GuardGate:
             raise Denied(exc.status, exc.reason, retry_after=retry) from None
 
     def tokens(self, request: Request) -> TokenStore:
-        guard = getattr(request.app.state, "guard", None)
-        verifier = getattr(guard, "verifier", None)
+        guard: Guard | None = getattr(request.app.state, "guard", None)
+        verifier = guard.verifier if guard is not None else None
         if isinstance(verifier, TokenStore):
-            return verifier
+            return verifier  # revocations then apply at once in this gateway
         return TokenStore(request.app.state.database)
 
 
