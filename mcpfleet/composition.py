@@ -13,19 +13,28 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
+from runtime.console import ConsoleHost, Denied
 from runtime.contracts import Completer
 from runtime.discovery.api import registry_namespace, registry_router
 from runtime.discovery.app import running_discovery
 from runtime.discovery.config import DiscoveryConfig
-from runtime.gateway import GatewayConfig, GatewayExtension, GatewayTool, create_app
+from runtime.gateway import GatewayConfig, GatewayError, GatewayExtension, GatewayTool, create_app
+from runtime.gateway.security import Guard
 from runtime.proposals.api import proposals_router
 from runtime.router import RouterClient, create_router_api, hosted_model_router
 from runtime.settings import Settings
+from runtime.store import Principal, TokenStore
 from runtime.triage.host import FIND_TOOLS, TriageHost
 
-__all__ = ["discovery_extension", "gateway_app", "router_extension", "triage_extension"]
+__all__ = [
+    "console_extension",
+    "discovery_extension",
+    "gateway_app",
+    "router_extension",
+    "triage_extension",
+]
 
 
 def router_extension(settings: Settings) -> GatewayExtension:
@@ -83,6 +92,39 @@ def discovery_extension(settings: Settings, config: DiscoveryConfig) -> GatewayE
     )
 
 
+def console_extension(settings: Settings, *, public_url: str | None = None) -> GatewayExtension:
+    """The web console at ``/`` (and the API reference at ``/docs``); its viewers are
+    admitted by the gateway's own gate."""
+    host = ConsoleHost(settings, GuardGate(), public_url=public_url)
+    return GatewayExtension(routers=host.routers, lifespan=host.lifespan)
+
+
+class GuardGate:
+    """The console's gate is the gateway's :class:`~runtime.gateway.security.Guard`: the
+    IP allowlist, the token store (whatever kinds of token it accepts) and the rate limit,
+    exactly as for ``/api`` — with the session cookie's token as the bearer token."""
+
+    async def admit(self, request: Request, token: str | None) -> Principal:
+        guard: Guard | None = getattr(request.app.state, "guard", None)
+        if guard is None:
+            raise Denied(503, "the gateway is starting; try again shortly", retry_after="2")
+        headers = [(k, v) for k, v in request.scope["headers"] if k.lower() != b"authorization"]
+        if token:
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        try:
+            return await guard.admit({**request.scope, "headers": headers})
+        except GatewayError as exc:
+            retry = exc.headers().get("Retry-After")
+            raise Denied(exc.status, exc.reason, retry_after=retry) from None
+
+    def tokens(self, request: Request) -> TokenStore:
+        guard: Guard | None = getattr(request.app.state, "guard", None)
+        verifier = guard.verifier if guard is not None else None
+        if isinstance(verifier, TokenStore):
+            return verifier  # revocations then apply at once in this gateway
+        return TokenStore(request.app.state.database)
+
+
 def gateway_app(
     settings: Settings,
     *,
@@ -106,4 +148,5 @@ def gateway_app(
             token = os.environ.get("MCPFLEET_TRIAGE_TOKEN")
             completer = RouterClient(router_url, httpx.AsyncClient(timeout=120.0), token=token)
         extensions.append(triage_extension(settings, completer=completer)[0])
+    extensions.append(console_extension(settings, public_url=public_url))
     return create_app(settings, config, extensions=extensions)

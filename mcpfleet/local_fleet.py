@@ -28,7 +28,12 @@ from rich.markup import escape
 from catalog import Catalog
 from catalog.auth import Issuer
 from catalog.model import HttpServer, RemoteServer, StdioServer
-from mcpfleet.composition import discovery_extension, router_extension, triage_extension
+from mcpfleet.composition import (
+    console_extension,
+    discovery_extension,
+    router_extension,
+    triage_extension,
+)
 from mcpfleet.state import token_file
 from runtime.db import Database, open_database
 from runtime.discovery.config import DiscoveryConfig, repository_root
@@ -146,6 +151,7 @@ class LocalFleet:
                 router_extension(self.settings),
                 triage,
                 discovery_extension(self.settings, discovery),
+                console_extension(self.settings, public_url=self.url),
             ],
             database=db,
         )
@@ -171,8 +177,9 @@ class LocalFleet:
         token_path = token_file(self.data_dir)
         url = escape(self.url)
         console.print(f"\n[bold green]mcpfleet local fleet is up[/bold green] at {url}")
+        console.print(f"  console    {url}/   (sign in with the token below)")
         console.print(f"  MCP        {url}/mcp   (streamable HTTP, both protocol revisions)")
-        console.print(f"  REST       {url}/api/v1   (OpenAPI: {url}/docs)")
+        console.print(f"  REST       {url}/api/v1   (reference: {url}/docs)")
         console.print(f"  registry   {url}/v0/servers")
         console.print(f"  metrics    {url}/metrics")
         console.print(f"  token      {token}   (saved to {escape(str(token_path))})")
@@ -243,11 +250,12 @@ def _locally_runnable(catalog: Catalog) -> list[str]:
 
 
 async def _issue_token(db: Database, data_dir: Path) -> str:
-    """A fresh all-servers token for this run; the previous run's one is revoked."""
+    """A fresh all-servers admin token for this run (the operator's own: it signs in to the
+    console and manages tokens there); the previous run's one is revoked."""
     store = TokenStore(db)
     with contextlib.suppress(TokenNotFound):
         await store.revoke(LOCAL_TOKEN_NAME)
-    issued = await store.create(LOCAL_TOKEN_NAME)
+    issued = await store.create(LOCAL_TOKEN_NAME, admin=True)
     path = token_file(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

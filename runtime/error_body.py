@@ -1,4 +1,4 @@
-"""Reading an error answer from an mcpfleet service, in one place for every client.
+"""The fleet's error body: writing it (services), and reading it (every client).
 
 The gateway and the router answer ``{"error": {"code", "reason", ...detail}}``; the
 standalone triage service still answers the flat ``{"error": code, "reason": ...}``;
@@ -14,7 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ErrorAnswer", "read_error"]
+from starlette.responses import JSONResponse
+
+__all__ = ["ERROR_BODY", "ErrorAnswer", "error_response", "read_error"]
+
+ERROR_BODY: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "reason"],
+            "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
+        }
+    },
+}
+"""The JSON Schema of ``{"error": {"code", "reason"}}``, for OpenAPI ``responses=`` entries."""
+
+
+def error_response(status: int, reason: str, *, code: str | None = None) -> JSONResponse:
+    """The fleet's error body; ``code`` defaults from the status (bad_request, not_found)."""
+    code = code or {400: "bad_request", 404: "not_found"}.get(status, "error")
+    return JSONResponse({"error": {"code": code, "reason": reason}}, status_code=status)
 
 _MAX_TEXT = 300
 

@@ -54,6 +54,9 @@ def create(
         help="For a service that calls tools for its users (triage on its own): it may name "
         "them in X-Mcpfleet-On-Behalf-Of, and the audit log records them.",
     ),
+    admin: bool = typer.Option(
+        False, "--admin", help="Grant the admin scope: may create and revoke tokens (console)."
+    ),
     data_dir: Path | None = DATA_DIR,
     catalog: Path | None = CATALOG,
 ) -> None:
@@ -82,7 +85,7 @@ def create(
                         f"(known: {', '.join(sorted(known))})"
                     )
             issued = await TokenStore(db).create(
-                name, scopes=wanted, ttl=lifetime, service=service
+                name, scopes=wanted, ttl=lifetime, service=service, admin=admin
             )
             return issued.token
 
@@ -114,15 +117,27 @@ def list_tokens(
 
     tokens = _run(fetch)
     table = Table(title="API tokens")
-    columns = ("name", "prefix", "scopes", "service", "expires", "last used", "created", "revoked")
+    columns = (
+        "name",
+        "prefix",
+        "scopes",
+        "service",
+        "admin",
+        "expires",
+        "last used",
+        "created",
+        "revoked",
+    )
     for column in columns:
         table.add_column(column)
+    table.add_column("revoked")
     for t in tokens:
         table.add_row(
             escape(t.name),
             escape(t.prefix + "…"),
             escape(", ".join(t.scopes)) if t.scopes is not None else "all servers",
             "yes" if t.service else "",
+            "yes" if t.admin else "",
             _when(t.expires_at, "never"),
             _when(t.last_used_at, "-"),
             _when(t.created_at, "-"),

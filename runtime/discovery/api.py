@@ -31,12 +31,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from runtime.discovery.records import CURSOR_PATTERN, DiscoveryRecords, Page, Row, encode_cursor
+from runtime.error_body import ERROR_BODY, error_response
 from runtime.store.tokens import Principal
 
 __all__ = [
-    "ERROR_BODY",
     "FLEET_META",
-    "error_response",
     "registry_namespace",
     "registry_router",
     "server_response",
@@ -48,18 +47,6 @@ OFFICIAL_META = "io.modelcontextprotocol.registry/official"
 FLEET_META = "io.mcpfleet/registry"
 _DESCRIPTION_MAX = 100
 _PAGE_MAX = 100
-ERROR_BODY: dict[str, Any] = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "reason"],
-            "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
-        }
-    },
-}
-"""The JSON Schema of ``{"error": {"code", "reason"}}``, for ``responses=`` entries."""
 _NOT_FOUND = {
     "description": "Server not found (or not visible to this token).",
     "content": {"application/json": {"schema": ERROR_BODY}},
@@ -281,7 +268,3 @@ async def _visible_page(
         cursor = page.next_cursor
 
 
-def error_response(status: int, reason: str, *, code: str | None = None) -> JSONResponse:
-    """The fleet's error body; ``code`` defaults from the status (bad_request, not_found)."""
-    code = code or {400: "bad_request", 404: "not_found"}.get(status, "error")
-    return JSONResponse({"error": {"code": code, "reason": reason}}, status_code=status)

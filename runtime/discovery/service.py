@@ -284,6 +284,9 @@ class Discovery:
                         "branch": outcome.branch,
                         "url": outcome.url,
                         "fingerprint": outcome.fingerprint,
+                        "diff": outcome.diff,
+                        # a rendered entry passed the schema and the cross-file rules
+                        "validation": "passed" if outcome.diff is not None else None,
                     },
                 )
 

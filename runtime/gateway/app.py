@@ -86,6 +86,10 @@ def create_app(
         version="0.1.0",
         description="One MCP endpoint and REST API in front of every MCP server in the fleet.",
         lifespan=lifespan,
+        # FastAPI's Swagger/ReDoc pages load from a CDN (blank offline); the console
+        # serves the API reference at /docs from local assets instead.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from catalog.model import Server
-from runtime.discovery.api import ERROR_BODY, error_response
+from runtime.error_body import ERROR_BODY, error_response
 from runtime.proposals.errors import ProposalError
 from runtime.proposals.manual import ProposalRequest, propose_by_hand
 

@@ -16,6 +16,7 @@ unique names, ports, secret paths).
 
 from __future__ import annotations
 
+import difflib
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -87,6 +88,9 @@ class Outcome:
     branch: str
     fingerprint: str
     url: str | None = None
+    diff: str | None = None
+    """The proposed file against the base branch's (unified diff), when an entry was
+    rendered and validated; what a reviewer (and the console's Proposals page) reads."""
 
 
 class Forge(Protocol):
@@ -136,16 +140,17 @@ class Proposer:
         if base_text is not None and _fingerprint_of(base_text) == fingerprint:
             return Outcome("in-catalog", proposal.branch, fingerprint)
         body = render_body(proposal, fingerprint)
+        diff = _diff(path, base_text, text)
         existing = self._forge.open_proposal(proposal.branch)
         if existing is not None:
             if existing.fingerprint == fingerprint:
-                return Outcome("unchanged", proposal.branch, fingerprint, existing.url)
+                return Outcome("unchanged", proposal.branch, fingerprint, existing.url, diff)
             url = self._forge.update(existing, path, text, proposal.title, body)
-            return Outcome("updated", proposal.branch, fingerprint, url)
+            return Outcome("updated", proposal.branch, fingerprint, url, diff)
         if fingerprint in self._forge.declined(proposal.branch):
-            return Outcome("declined", proposal.branch, fingerprint)
+            return Outcome("declined", proposal.branch, fingerprint, diff=diff)
         url = self._forge.create(proposal.branch, path, text, proposal.title, body)
-        return Outcome("opened", proposal.branch, fingerprint, url)
+        return Outcome("opened", proposal.branch, fingerprint, url, diff)
 
     def _render(self, proposal: Proposal, base_text: str | None) -> tuple[str, AnyServer]:
         """The file text (merged into the base file for updates) and the entry it holds."""
@@ -226,6 +231,18 @@ def _fingerprint_of(text: str) -> str | None:
         return entry_fingerprint(_parse(text))
     except ValueError:
         return None
+
+
+def _diff(path: str, base_text: str | None, text: str) -> str:
+    before = (base_text or "").splitlines(keepends=True)
+    return "".join(
+        difflib.unified_diff(
+            before,
+            text.splitlines(keepends=True),
+            fromfile="/dev/null" if base_text is None else f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )
 
 
 def _one_line(text: object) -> str:

@@ -7,11 +7,15 @@
 * :class:`ServerRegistry` — ``mcp_servers``: catalog sync, discovery upserts, health, tools.
 * :class:`QueryHistory`, :class:`AppContexts` — rows with embeddings and k-NN by cosine.
 * :class:`ModelUsage` — model calls, cost per UTC day and model.
+* :class:`AuditSearch`, :class:`DiscoveryNotes` — read-only views for people (the console):
+  the audit log filtered and paginated; discovery's proposals and drift per server.
 """
 
 from runtime.store.audit import AuditWriter
 from runtime.store.audit_records import AuditRecord, redact_arguments
+from runtime.store.audit_search import AuditFilter, AuditPage, AuditRow, AuditSearch
 from runtime.store.contexts import AppContext, AppContexts, ContextMatch
+from runtime.store.discovery_notes import DiscoveryNotes, ServerNotes
 from runtime.store.history import QueryHistory, QueryMatch, QueryRecord
 from runtime.store.rate_limits import RateDecision, RateLimiter
 from runtime.store.registry import Drift, Health, ServerRecord, ServerRegistry, Source
@@ -33,10 +37,15 @@ from runtime.store.usage import DailyUsage, ModelUsage
 __all__ = [
     "AppContext",
     "AppContexts",
+    "AuditFilter",
+    "AuditPage",
     "AuditRecord",
+    "AuditRow",
+    "AuditSearch",
     "AuditWriter",
     "ContextMatch",
     "DailyUsage",
+    "DiscoveryNotes",
     "Drift",
     "Health",
     "IssuedToken",
@@ -47,6 +56,7 @@ __all__ = [
     "QueryRecord",
     "RateDecision",
     "RateLimiter",
+    "ServerNotes",
     "ServerRecord",
     "ServerRegistry",
     "Source",

@@ -113,6 +113,9 @@ class Principal:
     @cached_property
     def _grants(self) -> Grants:
         return Grants.parse(self.scopes or ())
+    admin: bool = False
+    """The admin scope: may create and revoke tokens (the console's Tokens page). Separate
+    from ``scopes`` (grants), and implies nothing about which servers it may call."""
 
     def allows(self, server: str) -> bool:
         """True if the token may call some tool of ``server`` (no scopes: every server)."""
@@ -144,6 +147,7 @@ class TokenInfo:
     last_used_at: datetime | None
     created_at: datetime
     service: bool = False
+    admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,10 +210,12 @@ class TokenStore:
         scopes: Iterable[str] | None = None,
         ttl: timedelta | None = None,
         service: bool = False,
+        admin: bool = False,
     ) -> IssuedToken:
         """Issue a token for ``name``; ``scopes`` are grants (:mod:`catalog.access`): server
         names, or server and tool patterns such as ``kubernetes-prod:pods_*:ro`` (None: all).
-        A ``service`` token may name the end user it calls for (see :class:`Principal`).
+        A ``service`` token may name the end user it calls for (see :class:`Principal`);
+        ``admin`` grants the admin scope (managing tokens), see :attr:`Principal.admin`.
 
         Raises:
             ValueError: a malformed name, scope or ttl.
@@ -235,10 +241,17 @@ class TokenStore:
                 cur = conn.cursor(row_factory=class_row(TokenInfo))
                 await cur.execute(
                     "INSERT INTO api_tokens "
-                    "(name, token_hash, prefix, scopes, expires_at, service) "
-                    "VALUES (%s, %s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
-                    (name, hash_token(token), token[:_DISPLAY_CHARS], scope_list, expires_at,
-                     service),
+                    "(name, token_hash, prefix, scopes, expires_at, service, admin) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING " + _INFO_COLUMNS,
+                    (
+                        name,
+                        hash_token(token),
+                        token[:_DISPLAY_CHARS],
+                        scope_list,
+                        expires_at,
+                        service,
+                        admin,
+                    ),
                 )
                 info = await cur.fetchone()
         except pg_errors.UniqueViolation as exc:
@@ -400,7 +413,7 @@ class TokenStore:
                 "UPDATE api_tokens SET last_used_at = now() "
                 "WHERE token_hash = %s AND revoked_at IS NULL "
                 "AND (expires_at IS NULL OR expires_at > now()) "
-                "RETURNING name, scopes, expires_at, service",
+                "RETURNING name, scopes, expires_at, service, admin",
                 (digest,),
             )
             row = await cur.fetchone()
@@ -411,9 +424,13 @@ class TokenStore:
                 )
                 known = await cur.fetchone()
         if row is not None:
-            name, scopes, expires_at, service = row
+            name, scopes, expires_at, service, admin = row
             return Principal(
-                name, None if scopes is None else frozenset(scopes), expires_at, service
+                name,
+                None if scopes is None else frozenset(scopes),
+                expires_at,
+                service=service,
+                admin=admin,
             )
         if known is None:
             raise TokenInvalid("unknown token")
@@ -423,5 +440,5 @@ class TokenStore:
 
 
 _INFO_COLUMNS = (
-    "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at, service"
+    "name, prefix, scopes, expires_at, revoked_at, last_used_at, created_at, service, admin"
 )

@@ -90,3 +90,31 @@ async def test_triage_can_be_left_out_of_the_gateway(runtime_settings: Settings)
     assert "/api/v1/query" not in paths
     with_triage = gateway_app(runtime_settings, local=True, auth=False)
     assert "/api/v1/query" in with_triage.openapi()["paths"]
+
+
+async def test_the_pod_gateway_serves_the_console_and_its_reference_without_a_cdn(
+    runtime_settings: Settings, db: Database
+) -> None:
+    token = (await TokenStore(db).create("reader", scopes=["homelab"])).token
+    app = gateway_app(runtime_settings, local=True, triage=False)
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as http:
+        root = await http.get("/")
+        assert root.status_code == 303 and root.headers["location"] == "/signin?next=%2F"
+        signed = await http.post(
+            "/signin", data={"token": token}, headers={"Origin": url}, follow_redirects=True
+        )
+        assert signed.status_code == 200 and "reader · homelab" in signed.text
+        assert (await http.get("/tokens")).status_code == 403  # not an admin token
+        docs = await http.get("/docs")
+        assert docs.status_code == 200 and "cdn." not in docs.text
+
+
+async def test_without_authentication_the_console_is_the_anonymous_principals(
+    runtime_settings: Settings,
+) -> None:
+    app = gateway_app(runtime_settings, local=True, triage=False, auth=False)
+    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as http:
+        fleet = await http.get("/")
+        assert fleet.status_code == 200 and "anonymous" in fleet.text
+        refused = await http.get("/tokens")
+        assert refused.status_code == 403 and "admin scope" in refused.text

@@ -79,6 +79,17 @@ def test_a_service_token_is_marked_so_in_the_store_and_the_list(cli_env: str) ->
     assert "yes" in rows["triage"] and "yes" not in rows["laptop"]
 
 
+def test_admin_grants_the_admin_scope_and_list_shows_it(cli_env: str) -> None:
+    made = runner.invoke(app, ["token", "create", "--name", "ops", "--admin"])
+    plain = runner.invoke(app, ["token", "create", "--name", "bot"])
+    assert made.exit_code == 0 and plain.exit_code == 0, made.output + plain.output
+    assert _verify(cli_env, made.stdout.strip()).admin
+    assert not _verify(cli_env, plain.stdout.strip()).admin
+    listed = runner.invoke(app, ["token", "list"]).stdout
+    rows = {line.split()[1]: line for line in listed.splitlines() if line.startswith("│ ")}
+    assert "yes" in rows["ops"] and "yes" not in rows["bot"]
+
+
 def test_ttl_can_be_set_or_switched_off(cli_env: str) -> None:
     short = runner.invoke(app, ["token", "create", "--name", "short", "--ttl", "12h"])
     forever = runner.invoke(app, ["token", "create", "--name", "forever", "--ttl", "never"])

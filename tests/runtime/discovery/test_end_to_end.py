@@ -61,6 +61,10 @@ async def test_an_annotated_service_ends_up_deployed_by_the_compiler(
     assert row.health == "healthy"
     assert sorted(t["name"] for t in row.tools) == ["alerts", "forecast"]
     assert row.discovery["proposal"]["status"] == "opened"
+    # what the console's Proposals page shows: the diff a reviewer reads, and that it validated
+    assert row.discovery["proposal"]["validation"] == "passed"
+    assert "+++ b/catalog/servers/weather.yaml" in row.discovery["proposal"]["diff"]
+    assert "+  name: weather" in row.discovery["proposal"]["diff"]
 
     # 2. the proposal branch's catalog validates as a whole
     review = tmp_path / "review"

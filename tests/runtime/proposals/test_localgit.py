@@ -176,3 +176,34 @@ def test_an_entry_that_breaks_a_cross_file_rule_is_refused_with_the_problem(
 def test_a_directory_that_is_not_a_repository_is_a_permanent_error(tmp_path: Path) -> None:
     with pytest.raises(PermanentProposalError, match="not a git repository"):
         LocalGitForge(tmp_path)
+
+
+def test_the_outcome_carries_the_catalog_diff_a_reviewer_reads(
+    repo: Path, catalog_dir: Path
+) -> None:
+    added = proposer(repo, catalog_dir).propose(add())
+    assert added.diff is not None
+    lines = added.diff.splitlines()
+    assert lines[:2] == ["--- /dev/null", "+++ b/catalog/servers/weather.yaml"]
+    committed = git(repo, "show", f"{added.branch}:catalog/servers/weather.yaml")
+    assert [line[1:] for line in lines[3:]] == committed.splitlines()
+    existing = load_catalog(repo / "catalog").server("kubernetes-prod")
+    update = proposer(repo, catalog_dir).propose(
+        Proposal(updated_entry(existing, tools=["pods_list"]), action="update")
+    )
+    assert update.diff is not None
+    assert "--- a/catalog/servers/kubernetes-prod.yaml" in update.diff
+    # the same lines change as git itself reports between the base and the branch
+    by_git = git(repo, "diff", "main", update.branch, "--", "catalog/servers/kubernetes-prod.yaml")
+    assert _changes(update.diff) == _changes(by_git) != []
+    git(repo, "merge", "-q", "--no-edit", added.branch)
+    in_catalog = proposer(repo, catalog_dir).propose(add())
+    assert in_catalog.status == "in-catalog" and in_catalog.diff is None
+
+
+def _changes(diff: str) -> list[str]:
+    return [
+        line
+        for line in diff.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]

@@ -198,3 +198,15 @@ def test_an_unrestricted_principal_allows_every_tool() -> None:
     everyone = Principal("all", None, None)
     assert everyone.allows("x") and everyone.allows_tool("x", "y", read_only=False)
     assert everyone.allows_every_tool("x", read_only=False)
+
+
+async def test_the_admin_scope_is_granted_only_when_asked_and_is_not_a_server(db: Database) -> None:
+    store = TokenStore(db, cache_ttl=0)
+    admin = await store.create("operator", admin=True, scopes=["homelab"])
+    plain = await store.create("reader")
+    principal = await store.verify(admin.token)
+    assert principal.admin and principal.allows("homelab") and not principal.allows("admin")
+    assert not (await store.verify(plain.token)).admin
+    listed = {t.name: t.admin for t in await store.list_tokens()}
+    assert listed == {"operator": True, "reader": False}
+    assert admin.info.admin and not plain.info.admin
