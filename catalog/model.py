@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 
 __all__ = [
     "DNS_LABEL",
+    "ArgoCd",
     "Backup",
     "Catalog",
     "ClusterApiServer",
@@ -47,6 +48,7 @@ ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
 
 Name = Annotated[str, StringConstraints(pattern=DNS_LABEL)]
+PgIdentifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 Duration = Annotated[str, StringConstraints(pattern=DURATION)]
 Quantity = Annotated[str, StringConstraints(pattern=QUANTITY)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME)]
@@ -128,7 +130,9 @@ class ResourceAmounts(Spec):
 
 
 class Resources(Spec):
-    requests: ResourceAmounts = ResourceAmounts(cpu="50m", memory="64Mi")
+    """Defaults are the seed's per-server figures (kmcp and ToolHive MCP servers, each)."""
+
+    requests: ResourceAmounts = ResourceAmounts(cpu="100m", memory="128Mi")
     limits: ResourceAmounts = ResourceAmounts(cpu="500m", memory="256Mi")
 
 
@@ -336,8 +340,13 @@ class Infisical(Spec):
     project_slug: Name
     env_slug: Name
     auth_secret: Name = Field(
-        default="infisical-universal-auth",
+        default="universal-auth-credentials",
         description="Kubernetes Secret holding the operator's universal-auth credentials.",
+    )
+    auth_secret_namespace: Name | None = Field(
+        default=None,
+        description="Namespace of that Secret (e.g. infisical-operator-system); default: the "
+        "fleet's namespace.",
     )
 
 
@@ -364,12 +373,38 @@ class Operators(Spec):
     pulumi_operator: Literal["helm", "prerequisite"] = "prerequisite"
 
 
+class ArgoCd(Spec):
+    """Argo CD mode: an ApplicationSet makes one Application per directory of ``path``."""
+
+    namespace: Name = Field(default="argocd", description="Where Argo CD runs.")
+    project: Name = Field(default="platform", description="The AppProject the apps belong to.")
+    application_set: Name = Field(default="mcp-servers", description="The ApplicationSet's name.")
+    path: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = (
+        Field(
+            default="kubernetes/platform/mcp-servers",
+            description="Directory in the repository the manifests are rendered to, one "
+            "sub-directory per Application.",
+        )
+    )
+    revision: str | None = Field(
+        default=None,
+        description="Branch the manifests are published to and synced from (default: branch).",
+    )
+    bootstrap_path: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
+    ] = Field(
+        default="kubernetes/argocd-apps/platform/mcp-servers-appset.yaml",
+        description="File the ApplicationSet is rendered to (applied once by hand).",
+    )
+
+
 class GitOps(Spec):
     repository: Annotated[str, StringConstraints(pattern=r"^(https://|git@)")]
     branch: str = "main"
     path: str = "."
     reconciler: Literal["none", "pulumi-operator", "argocd"] = "none"
     stack: str = "prod"
+    argocd: ArgoCd = ArgoCd()
 
 
 class Observability(Spec):
@@ -401,7 +436,8 @@ class Database(Spec):
     image: str = "pgvector/pgvector:0.8.1-pg17"
     size: Quantity
     instances: Annotated[int, Field(ge=1, le=5)] = 1
-    name: Name = "mcpfleet"
+    name: PgIdentifier = Field(default="mcp_context", description="The database's name.")
+    user: PgIdentifier = Field(default="mcp_user", description="The role that owns it.")
     credentials_path: Annotated[str, StringConstraints(pattern=SECRET_PATH)]
     resources: Resources = Resources()
     backup: Backup

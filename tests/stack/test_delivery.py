@@ -89,7 +89,7 @@ def test_the_image_workflow_pushes_the_image_the_catalog_deploys() -> None:
     image = workflow["env"]["IMAGE"]
     catalog_image = load_catalog(REPO / "catalog").platform.images.runtime
     repository, _, tag = catalog_image.rpartition(":")
-    assert re.sub(r"\$\{\{ github.repository_owner \}\}", "shreck", image) == repository
+    assert re.sub(r"\$\{\{ github.repository_owner \}\}", "charlieshreck", image) == repository
     assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", tag), "catalog pins a released version"
     (build,) = _uses(workflow, "docker/build-push-action@")
     assert build["with"]["push"] == "${{ github.event_name == 'push' }}"
