@@ -1,5 +1,6 @@
-"""Proposals by hand (``POST /api/v1/proposals``, ``mcpfleet propose``): the request,
-then the same probe → entry → validation → forge path discovery takes on its own."""
+"""Proposals by hand (``POST /api/v1/proposals``, the seed's ``POST /api/v1/create-pr``,
+``mcpfleet propose``): the request, then the same probe → entry → validation → forge path
+discovery takes on its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from catalog.model import DNS_LABEL
+from catalog.naming import server_name_of
+from runtime.discovery.annotations import SEED_TYPES
 from runtime.discovery.endpoint import Endpoint
 from runtime.discovery.probe import ProbeError, Prober, ProbeResult
 from runtime.proposals.discovered import proposal_for_new
 from runtime.proposals.proposer import Outcome, Proposal, Proposer
 
-__all__ = ["ManualProposal", "ProposalRequest", "propose_by_hand"]
+__all__ = ["CreatePrRequest", "ManualProposal", "ProposalRequest", "propose_by_hand"]
+
+Kind = Literal["http", "remote", "stdio", "cluster-api", "standard", "kmcp", "toolhive"]
 
 
 class ProposalRequest(BaseModel):
@@ -26,8 +31,13 @@ class ProposalRequest(BaseModel):
     name: Annotated[str, StringConstraints(pattern=DNS_LABEL)] = Field(
         description="Catalog name (a DNS label)."
     )
-    kind: Literal["http", "remote", "stdio", "cluster-api"] = Field(
-        default="remote", description="Catalog kind; http and cluster-api need an image."
+    kind: Kind | None = Field(
+        default=None,
+        description=(
+            "Catalog kind (http and cluster-api need an image), or the seed's word for it "
+            "(standard, kmcp, toolhive). Default: stdio for a command, http with an image, "
+            "else remote."
+        ),
     )
     endpoint: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = Field(
         default=None, description="URL of the MCP endpoint (http/remote/cluster-api)."
@@ -40,21 +50,31 @@ class ProposalRequest(BaseModel):
     tags: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(default_factory=list)
     probe: bool = Field(default=True, description="Probe the endpoint for its tools first.")
 
+    @property
+    def catalog_kind(self) -> str:
+        """The kind as written (seed words mapped), else what the request makes true."""
+        if self.kind is not None:
+            return SEED_TYPES[self.kind].value if self.kind in SEED_TYPES else self.kind
+        if self.command:
+            return "stdio"
+        return "http" if self.image else "remote"
+
     @model_validator(mode="after")
     def _complete(self) -> ProposalRequest:
-        if self.kind == "stdio":
+        kind = self.catalog_kind
+        if kind == "stdio" and (self.command or self.endpoint is None):
             if not self.command:
                 raise ValueError("a stdio server needs `command`")
             if not (self.image and self.package):
                 raise ValueError("a stdio server needs `image` and `package`")
         elif self.endpoint is None:
-            raise ValueError(f"a {self.kind} server needs `endpoint` (its URL)")
-        if self.kind in ("http", "cluster-api") and not self.image:
-            raise ValueError(f"a {self.kind} server needs `image`")
+            raise ValueError(f"a {kind} server needs `endpoint` (its URL)")
+        if kind in ("http", "cluster-api") and not self.image:
+            raise ValueError(f"a {kind} server needs `image`")
         return self
 
     def to_endpoint(self) -> Endpoint:
-        stdio = self.kind == "stdio"
+        stdio = self.catalog_kind == "stdio" and bool(self.command)
         return Endpoint(
             name=self.name,
             source="manual",
@@ -62,11 +82,49 @@ class ProposalRequest(BaseModel):
             transport="stdio" if stdio else self.transport,
             url=None if stdio else self.endpoint,
             command=tuple(self.command) if stdio else (),
-            kind=self.kind,
+            kind=self.catalog_kind,
             capabilities=tuple(self.tags),
             description=self.description,
             image=self.image,
             package=self.package,
+        )
+
+
+class CreatePrRequest(BaseModel):
+    """The seed plan's ``POST /api/v1/create-pr`` body, read as a :class:`ProposalRequest`.
+
+    ``server_name`` may be the seed's Kubernetes name (``test-mcp``): the catalog name is
+    it without ``-mcp``. ``type`` is the seed's word (``standard``, ``kmcp``, ``toolhive``)
+    or a catalog kind.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    server_name: Annotated[str, StringConstraints(pattern=DNS_LABEL)] = Field(
+        description="The server's name; a trailing `-mcp` is dropped for the catalog name."
+    )
+    type: Kind = Field(default="standard", description="The seed's type or a catalog kind.")
+    endpoint: Annotated[str, StringConstraints(pattern=r"^https?://")] = Field(
+        description="URL of the MCP endpoint."
+    )
+    image: str | None = Field(default=None, description="Lets a `standard` server be `http`.")
+    capabilities: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(
+        default_factory=list, description="Catalog tags (the seed's capabilities)."
+    )
+    description: str | None = None
+
+    def proposal_request(self) -> ProposalRequest:
+        """``standard`` without an image is ``remote``: the fleet can only register it."""
+        kind: Kind = self.type
+        if kind in ("standard", "http") and not self.image:
+            kind = "remote"
+        return ProposalRequest(
+            name=server_name_of(self.server_name),
+            kind=kind,
+            endpoint=self.endpoint,
+            image=self.image,
+            description=self.description,
+            tags=self.capabilities,
         )
 
 

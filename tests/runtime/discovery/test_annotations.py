@@ -14,7 +14,7 @@ KEYS = AnnotationKeys("mcp.shreck.io")
 
 def svc(annotations: dict[str, str], ports: list[dict[str, Any]] | None = None) -> dict:
     return {
-        "metadata": {"name": "mcp-notes", "namespace": "tools", "annotations": annotations},
+        "metadata": {"name": "notes-mcp", "namespace": "tools", "annotations": annotations},
         "spec": {"clusterIP": "10.43.0.9", "ports": ports or [{"name": "http", "port": 8080}]},
     }
 
@@ -28,7 +28,7 @@ def test_defaults_give_a_streamable_http_endpoint_at_the_dns_name() -> None:
     endpoint = endpoint_from_service(svc({KEYS.enabled: "true"}), KEYS)
     assert endpoint is not None
     assert endpoint.name == "notes"
-    assert endpoint.url == "http://mcp-notes.tools.svc.cluster.local:8080/mcp"
+    assert endpoint.url == "http://notes-mcp.tools.svc.cluster.local:8080/mcp"
     assert (endpoint.kind, endpoint.transport) == ("http", "streamable-http")
     assert endpoint.problem is None
 

@@ -36,7 +36,7 @@ async def test_an_annotated_service_ends_up_deployed_by_the_compiler(
 ) -> None:
     cluster = FakeCluster()
     async with serve_http(tool_server("weather", ["forecast", "alerts"])) as url:
-        svc = mcp_service("mcp-weather", url)
+        svc = mcp_service("weather-mcp", url)
         cluster.apply(svc)
         labels = svc["spec"]["selector"]
         container = {"name": "mcp", "image": "ghcr.io/example/weather-mcp:1.0.0"}

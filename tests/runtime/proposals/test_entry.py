@@ -17,7 +17,7 @@ SERVICE = Endpoint(
     origin="service tools/mcp-notes",
     url="http://10.43.0.9:3000/mcp",
     namespace="tools",
-    service="mcp-notes",
+    service="notes-mcp",
     port=3000,
     path="/mcp",
     capabilities=("tools", "notes"),
@@ -36,7 +36,7 @@ def test_a_service_with_a_known_image_becomes_an_http_server_the_fleet_can_run()
 def test_without_an_image_it_is_a_remote_server_at_the_services_dns_name() -> None:
     entry = build_entry(SERVICE, [READ])
     assert isinstance(entry, RemoteServer)
-    assert entry.urls == ["http://mcp-notes.tools.svc.cluster.local:3000/mcp"]
+    assert entry.urls == ["http://notes-mcp.tools.svc.cluster.local:3000/mcp"]
 
 
 def test_read_only_is_claimed_only_when_every_tool_says_so() -> None:
