@@ -2,7 +2,8 @@
 
 pgvector's types are looked up once when the pool opens and registered on each new
 connection from that cached answer, so a connection costs no extra round trips (the
-adapter's own ``register_vector_async`` runs four queries per connection).
+adapter's own ``register_vector_async`` runs four queries per connection). Each
+connection's cursors time vector searches (:mod:`runtime.db.metrics`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from psycopg.types import TypeInfo
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from runtime.db.errors import DatabaseUnavailable, EmbeddingDimensionError
+from runtime.db.metrics import TimedCursor
 from runtime.db.migrate import migrate
 
 __all__ = ["Database", "Embedding", "safe_url"]
@@ -71,6 +73,7 @@ class Database:
 
         async def configure(conn: AsyncConnection[TupleRow]) -> None:
             register_vector_info(conn, info)
+            conn.cursor_factory = TimedCursor  # pgvector_query_duration_seconds
 
         pool: AsyncConnectionPool[AsyncConnection[TupleRow]] = AsyncConnectionPool(
             url,
