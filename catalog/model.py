@@ -164,6 +164,11 @@ class ServerBase(Spec):
     tools: list[str] = Field(
         default_factory=list, description="Tool names last seen live; discovery reports drift."
     )
+    tool_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other names for tools → the server's own (e.g. the seed plan's "
+        "`list_pods`); the REST API accepts them.",
+    )
 
 
 class ClusterApiServer(ServerBase):

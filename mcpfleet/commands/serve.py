@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 
 from mcpfleet.commands.catalog import catalog_or_exit
 
-__all__ = ["app", "run_service"]
+__all__ = ["app", "run_service", "served"]
 
 app = typer.Typer(help="Run a runtime service in the foreground.", no_args_is_help=True)
 
@@ -37,13 +38,21 @@ class Mode(StrEnum):
     CLUSTER = "cluster"
 
 
+def served(service: FastAPI) -> Any:
+    """What uvicorn runs for ``service``: the app, reading ``curl -d`` JSON bodies as JSON
+    (the seed plan's examples send JSON without a Content-Type)."""
+    from runtime.request_bodies import CurlJsonBodies
+
+    return CurlJsonBodies(service)
+
+
 def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> None:
     """Serve ``service`` with uvicorn: JSON logs, graceful shutdown (lifespan closes all)."""
     from runtime.gateway.logs import configure_logging
 
     configure_logging(log_level)
     uvicorn.run(
-        service,
+        served(service),
         host=host,
         port=port,
         log_config=None,

@@ -19,6 +19,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 
 from runtime.db import Database, open_database
+from runtime.gateway.aliases import install_seed_aliases
 from runtime.gateway.calls import ToolCalls
 from runtime.gateway.config import GatewayConfig, in_cluster
 from runtime.gateway.fastpath import FastPath, FastPathRoute
@@ -85,6 +86,7 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(router)
+    install_seed_aliases(app)  # the seed plan's spellings: /health, -mcp names, curl -d
     for extension in extensions:
         for extra in extension.routers:
             app.include_router(extra)

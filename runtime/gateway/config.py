@@ -25,6 +25,8 @@ class GatewayConfig:
     ip_allowlist: tuple[str, ...] = ()
     public_url: str | None = None
     auth: bool = True
+    tool_aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Server → {other name → tool}: the catalog's ``toolAliases`` (REST calls use them)."""
 
     @classmethod
     def from_catalog(
@@ -49,6 +51,7 @@ class GatewayConfig:
             ip_allowlist=tuple(gateway.ip_allowlist),
             public_url=public_url,
             auth=auth,
+            tool_aliases={s.name: dict(s.tool_aliases) for s in catalog.servers if s.tool_aliases},
         )
 
 

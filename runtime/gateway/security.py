@@ -41,7 +41,7 @@ from runtime.gateway.naming import split_name
 __all__ = ["Guard", "IpAllowlist", "SecurityMiddleware", "resource_metadata_url"]
 
 MCP_PATH = "/mcp"
-OPEN_PATHS = frozenset({"/api/v1/health", "/metrics"})
+OPEN_PATHS = frozenset({"/api/v1/health", "/metrics", "/api/v1/metrics"})
 PROTECTED_PREFIXES = ("/api/",)
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 
