@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from mcpfleet.commands.serve import served
 from runtime.discovery.probe import Prober
 from runtime.proposals.api import proposals_router
 from runtime.proposals.github import GitHubForge
@@ -17,7 +18,6 @@ from runtime.proposals.proposer import Proposer
 from tests.runtime.discovery.mcp_peers import serve_http, tool_server
 from tests.runtime.proposals.conftest import git
 from tests.runtime.proposals.fake_github import FakeGitHub, serve_github
-
 
 IMAGE = "ghcr.io/example/notes:1.0"
 IN_CLUSTER = "http://x.tools.svc.cluster.local:8080/mcp"
@@ -162,3 +162,37 @@ async def test_a_github_outage_is_503_with_retry_after(catalog_dir: Path) -> Non
     assert response.headers["Retry-After"] == "30"
     assert response.json()["reason"] == "forge-unavailable"
     assert hub.token not in response.text
+
+
+async def test_the_seeds_create_pr_request_works_as_its_curl_sends_it(
+    repo: Path, catalog_dir: Path
+) -> None:
+    """``curl -X POST http://pr-automation:8080/api/v1/create-pr -d '{...}'``: no
+    Content-Type, so curl labels the JSON a form; the app as ``mcpfleet serve`` runs it
+    reads it as JSON."""
+    app = served(app_with(Proposer(LocalGitForge(repo), catalog_dir=catalog_dir)))
+    body = b'{"server_name": "test-mcp", "type": "standard", "endpoint": "http://test:8080"}'
+    form = {"Content-Type": "application/x-www-form-urlencoded"}  # what curl -d sends
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://pr-automation:8080"
+    ) as client:
+        response = await client.post("/api/v1/create-pr", content=body, headers=form)
+        again = await client.post("/api/v1/create-pr", content=body, headers=form)
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert (answer["status"], answer["branch"]) == ("opened", "discovery/add-test")
+    assert answer["entry"]["kind"] == "remote"  # `standard` with no image: only registered
+    assert answer["entry"]["urls"] == ["http://test:8080"]
+    assert answer["probe"]["ok"] is False  # `test` resolves nowhere here; still proposed
+    assert (again.status_code, again.json()["status"]) == (200, "unchanged")
+    assert "http://test:8080" in git(repo, "show", "discovery/add-test:catalog/servers/test.yaml")
+
+
+async def test_create_pr_refuses_a_type_that_needs_an_image_it_was_not_given(
+    local: httpx.AsyncClient,
+) -> None:
+    body = {"server_name": "k8s-mcp", "type": "kmcp", "endpoint": IN_CLUSTER}
+    response = await local.post("/api/v1/create-pr", json=body)
+    assert response.status_code == 422
+    assert response.json()["reason"] == "refused"
+    assert "a cluster-api server needs `image`" in response.json()["error"]
