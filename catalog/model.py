@@ -279,7 +279,10 @@ class Rule(Spec):
 
 class Budget(Spec):
     daily_usd: Annotated[float, Field(gt=0)]
-    alert_threshold: Annotated[float, Field(gt=0, le=1)] = 0.8
+    alert_threshold: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.8,
+        description="HighAICost fires when the last 24 h spend passes dailyUsd x this.",
+    )
     when_exhausted: Name = Field(description="Model used once the day's budget is spent.")
 
 

@@ -107,6 +107,10 @@ def test_a_stdio_server_is_a_toolhive_mcpserver_behind_the_fleets_own_service(
     }
     service = rendering.find("Service", "opnsense-mcp").manifest
     assert service["spec"]["selector"] == {"app": "mcpserver", "toolhive-name": "opnsense-mcp"}
+    # our labels on ToolHive's proxy pods leave its own `app: mcpserver` alone
+    proxy = spec["resourceOverrides"]["proxyDeployment"]["podTemplateMetadataOverrides"]
+    assert "app" not in proxy["labels"]
+    assert proxy["labels"]["app.kubernetes.io/component"] == "mcp-server"
     assert service["spec"]["ports"][0]["port"] == server_port(server)
     assert server_endpoints(server, shipped.platform) == [
         "http://opnsense-mcp.mcp-system.svc.cluster.local:8080/mcp"
