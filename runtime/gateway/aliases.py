@@ -1,13 +1,15 @@
 """The seed plan's names for the gateway's endpoints, answered by the real ones.
 
 The plan's examples call ``GET /health`` (its load test), ``GET /api/v1/metrics``,
-``POST /api/v1/mcp/kubernetes-prod-mcp/tools/…`` (a server by its Kubernetes name) and
-``POST /api/v1/query`` with ``{"server", "tool", "args"}`` (a direct tool call), mostly
-with ``curl -d`` and no ``Content-Type``. Here:
+``POST /api/v1/mcp/kubernetes-prod-mcp/tools/list_pods`` (a server by its Kubernetes
+name, a tool by the catalog's ``toolAliases``) and ``POST /api/v1/query`` with
+``{"server", "tool", "args"}`` (a direct tool call), mostly with ``curl -d`` and no
+``Content-Type``. Here:
 
 * ``/health`` and ``/api/v1/metrics`` are routes of their own (open, like the originals);
 * :class:`SeedAliases` rewrites the other two, before routing, into the real tool-call
-  route, so security, scopes, audit, metrics and errors are that route's own;
+  route, so security, scopes, audit, metrics and errors are that route's own (a direct
+  call through ``/api/v1/query`` where triage serves that path, as in every gateway pod);
 * :class:`~runtime.request_bodies.CurlJsonBodies` reads ``curl -d`` JSON as JSON.
 
 Every alias is in the OpenAPI document (:func:`install_seed_aliases`). docs/seed.md lists
@@ -87,6 +89,14 @@ def _tool_aliases(scope: Scope, server: str) -> Mapping[str, str]:
     return aliases.get(server, {})
 
 
+def _serves(scope: Scope, path: str) -> bool:
+    """Whether the app documents (so serves) ``path``: ``/api/v1/query`` only with triage
+    hosted. The document is built once and cached by the app."""
+    app = scope.get("app")
+    openapi = getattr(app, "openapi", None)
+    return callable(openapi) and path in openapi().get("paths", {})
+
+
 def _with_path(scope: Scope, path: str) -> Scope:
     return {**scope, "path": path, "raw_path": path.encode()}
 
@@ -102,7 +112,7 @@ class SeedAliases:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
-        if path == QUERY_PATH:
+        if path == QUERY_PATH and _serves(scope, QUERY_PATH):
             buffered = await read_body(receive)
             receive = replay(buffered.messages, receive)
             call = _direct_call(buffered.body)
@@ -213,3 +223,4 @@ def _document(doc: dict[str, Any]) -> None:
                 },
             },
         )
+

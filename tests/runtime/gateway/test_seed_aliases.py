@@ -2,8 +2,8 @@
 
 ``kubernetes-prod`` is ``tests/fixtures/servers/kubernetes_pods.py``, which stands in for
 kubernetes-mcp-server (it needs a Kubernetes API to answer) with that server's
-``pods_list_in_namespace`` tool; everything else is the real gateway over real TCP. Every
-status a test sees must be in the OpenAPI document.
+``pods_list_in_namespace`` tool; everything else is the real gateway, hosting real triage
+as a pod does, over real TCP. Every status a test sees must be in the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mcpfleet.composition import triage_extension
 from runtime.db import Database
 from runtime.gateway import GatewayConfig
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
@@ -48,7 +49,8 @@ async def gateway(
         requests_per_minute=100_000,
         tool_aliases={"kubernetes-prod": {"list_pods": "pods_list_in_namespace"}},
     )
-    async with run_gateway(module_settings, config) as running:
+    triage, _ = triage_extension(module_settings)  # what serves /api/v1/query in a pod
+    async with run_gateway(module_settings, config, extensions=(triage,)) as running:
         yield running
 
 
@@ -96,6 +98,7 @@ async def test_the_seeds_direct_query_is_the_tool_call_even_sent_as_curl_d(
     answer = response.json()
     assert (answer["server"], answer["tool"]) == ("kubernetes-prod", "pods_list_in_namespace")
     assert "NAMESPACE=default" in answer["content"][0]["text"]
+    assert documented(gateway, "post", "/api/v1/query", 200)
 
 
 async def test_health_and_api_v1_metrics_answer_without_a_token(gateway: RunningGateway) -> None:
@@ -143,6 +146,22 @@ async def test_a_name_that_is_no_server_and_a_tool_that_is_no_alias_stay_404(
     assert documented(gateway, "post", CALL, 404)
 
 
+async def test_a_question_still_goes_to_triage_on_the_same_path(
+    gateway: RunningGateway, token: str
+) -> None:
+    """``curl -X POST …/api/v1/query -d '{"text": "Show me pods in namespace monitoring"}'``."""
+    async with gateway.http(token) as http:
+        response = await http.post(
+            "/api/v1/query",
+            content=b'{"text": "Show me pods in namespace monitoring"}',
+            headers=CURL_FORM,
+        )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert "route" in answer and "server" not in answer  # triage's answer, not a tool call
+    assert documented(gateway, "post", "/api/v1/query", 200)
+
+
 async def test_a_real_form_body_is_not_mistaken_for_json(
     gateway: RunningGateway, token: str
 ) -> None:
@@ -165,5 +184,11 @@ async def test_the_openapi_document_describes_every_alias(gateway: RunningGatewa
         assert "security" not in doc["paths"][path]["get"], path
     call = doc["paths"][CALL]["post"]
     assert "`<server>-mcp`" in call["description"]
+    query = doc["paths"]["/api/v1/query"]["post"]  # triage's, plus the seed's direct call
+    bodies = query["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    assert "DirectToolCall" in [b.get("title") for b in bodies]
+    assert "{\"server\", \"tool\", \"args\"}" in query["description"]
+    assert query["security"] == [{"bearer": []}]
+    assert {"200", "403", "404", "502", "503", "504"} <= set(query["responses"])
     assert "toolAliases" in call["description"]
     assert "curl -d" in call["description"]
