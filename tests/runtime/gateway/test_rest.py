@@ -40,7 +40,7 @@ async def gateway(
     pool = PoolSettings(
         call_timeout=1.0,
         health_interval=60,
-        connect_timeout=2,
+        connect_timeout=20,  # the stdio `flaky` is a cold Python start: 2 s was too tight
         breaker_threshold=3,
         breaker_cool_down=60,
     )
