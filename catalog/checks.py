@@ -28,6 +28,7 @@ def cross_check(
         problems += _load_balancer(platform)
         problems += _ports(platform, servers)
         problems += _auth(platform, servers)
+        problems += _gitops(platform)
         if models is not None:
             problems += _model_references(platform, models)
     return problems
@@ -170,6 +171,21 @@ def _load_balancer(platform: Loaded) -> list[Problem]:
                 ["loadBalancer", "gatewayIp"],
                 "cross.gateway-ip",
                 f"gateway IP {lb.gateway_ip} is outside the pool {lb.start}-{lb.stop}",
+            )
+        ]
+    return []
+
+
+def _gitops(platform: Loaded) -> list[Problem]:
+    """Argo CD syncs manifests committed to git: no secret value may be in them."""
+    spec: Platform = platform.model
+    if spec.gitops.reconciler == "argocd" and spec.secrets.backend != "infisical":
+        return [
+            platform.doc.problem(
+                ["gitops", "reconciler"],
+                "cross.argocd-secrets",
+                "reconciler `argocd` commits the rendered manifests to git, so secrets must "
+                "come from the cluster: use secrets.backend `infisical`",
             )
         ]
     return []

@@ -19,7 +19,7 @@ __all__ = [
     "MAX_PROBLEMS_PER_FILE",
     "MAX_VALUES",
     "SERVER_NAME_CHARS",
-    "SERVER_RESOURCE_PREFIX",
+    "SERVER_SUFFIX",
 ]
 
 CONFIGMAP_BYTES = 1024 * 1024
@@ -46,8 +46,8 @@ DNS_LABEL_CHARS = 63
 DNS_NAME_CHARS = 253
 """RFC 1123 subdomain: most Kubernetes object names, and any host name."""
 
-SERVER_RESOURCE_PREFIX = "mcp-"
-"""Every Kubernetes object made for a server is ``mcp-<name>`` (see :mod:`catalog.naming`)."""
+SERVER_SUFFIX = "-mcp"
+"""Every Kubernetes object made for a server is ``<name>-mcp`` (see :mod:`catalog.naming`)."""
 
-SERVER_NAME_CHARS = DNS_LABEL_CHARS - len(SERVER_RESOURCE_PREFIX)
-"""So ``mcp-<name>`` still fits a Service name and a label value."""
+SERVER_NAME_CHARS = DNS_LABEL_CHARS - len(SERVER_SUFFIX)
+"""So ``<name>-mcp`` still fits a Service name and a label value."""

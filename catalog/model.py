@@ -19,6 +19,7 @@ from catalog.spec import DNS_LABEL, ByteSize, Duration, Name, Spec, parse_durati
 
 __all__ = [
     "DNS_LABEL",
+    "ArgoCd",
     "Backup",
     "Catalog",
     "ClusterApiServer",
@@ -52,6 +53,7 @@ SECRET_PATH = r"^/[A-Za-z0-9_./-]*$"
 ServerName = Annotated[str, StringConstraints(pattern=DNS_LABEL, max_length=SERVER_NAME_CHARS)]
 Quantity = Annotated[str, StringConstraints(pattern=QUANTITY, max_length=32)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME, max_length=256)]
+PgIdentifier = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cidr = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F:.]+(/[0-9]{1,3})?$", max_length=64)]
 Fqdn = Annotated[
@@ -124,7 +126,9 @@ class ResourceAmounts(Spec):
 
 
 class Resources(Spec):
-    requests: ResourceAmounts = ResourceAmounts(cpu="50m", memory="64Mi")
+    """Defaults are the seed's per-server figures (kmcp and ToolHive MCP servers, each)."""
+
+    requests: ResourceAmounts = ResourceAmounts(cpu="100m", memory="128Mi")
     limits: ResourceAmounts = ResourceAmounts(cpu="500m", memory="256Mi")
 
 
@@ -158,6 +162,11 @@ class ServerBase(Spec):
         default_factory=list,
         max_length=1024,
         description="Tool names last seen live; discovery reports drift.",
+    )
+    tool_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other names for tools → the server's own (e.g. the seed plan's "
+        "`list_pods`); the REST API accepts them.",
     )
 
 
@@ -271,7 +280,10 @@ class Rule(Spec):
 
 class Budget(Spec):
     daily_usd: Annotated[float, Field(gt=0)]
-    alert_threshold: Annotated[float, Field(gt=0, le=1)] = 0.8
+    alert_threshold: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.8,
+        description="HighAICost fires when the last 24 h spend passes dailyUsd x this.",
+    )
     when_exhausted: Name = Field(description="Model used once the day's budget is spent.")
 
 
@@ -339,8 +351,13 @@ class Infisical(Spec):
     project_slug: Name
     env_slug: Name
     auth_secret: Name = Field(
-        default="infisical-universal-auth",
+        default="universal-auth-credentials",
         description="Kubernetes Secret holding the operator's universal-auth credentials.",
+    )
+    auth_secret_namespace: Name | None = Field(
+        default=None,
+        description="Namespace of that Secret (e.g. infisical-operator-system); default: the "
+        "fleet's namespace.",
     )
 
 
@@ -368,12 +385,38 @@ class Operators(Spec):
     pulumi_operator: Literal["helm", "prerequisite"] = "prerequisite"
 
 
+class ArgoCd(Spec):
+    """Argo CD mode: an ApplicationSet makes one Application per directory of ``path``."""
+
+    namespace: Name = Field(default="argocd", description="Where Argo CD runs.")
+    project: Name = Field(default="platform", description="The AppProject the apps belong to.")
+    application_set: Name = Field(default="mcp-servers", description="The ApplicationSet's name.")
+    path: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = (
+        Field(
+            default="kubernetes/platform/mcp-servers",
+            description="Directory in the repository the manifests are rendered to, one "
+            "sub-directory per Application.",
+        )
+    )
+    revision: str | None = Field(
+        default=None,
+        description="Branch the manifests are published to and synced from (default: branch).",
+    )
+    bootstrap_path: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\.ya?ml$")
+    ] = Field(
+        default="kubernetes/argocd-apps/platform/mcp-servers-appset.yaml",
+        description="File the ApplicationSet is rendered to (applied once by hand).",
+    )
+
+
 class GitOps(Spec):
     repository: Annotated[str, StringConstraints(pattern=r"^(https://|git@)", max_length=2048)]
     branch: Line = "main"
     path: Line = "."
     reconciler: Literal["none", "pulumi-operator", "argocd"] = "none"
     stack: Line = "prod"
+    argocd: ArgoCd = ArgoCd()
 
 
 class Observability(Spec):
@@ -405,7 +448,8 @@ class Database(Spec):
     image: Line = "pgvector/pgvector:0.8.1-pg17"
     size: Quantity
     instances: Annotated[int, Field(ge=1, le=5)] = 1
-    name: Name = "mcpfleet"
+    name: PgIdentifier = Field(default="mcp_context", description="The database's name.")
+    user: PgIdentifier = Field(default="mcp_user", description="The role that owns it.")
     credentials_path: SecretPath
     resources: Resources = Resources()
     backup: Backup

@@ -1,7 +1,9 @@
 """Every Kubernetes name, label, selector, port and annotation key, computed in one place.
 
 The compiler writes these and the runtime (gateway, discovery) reads them, so a server's
-Service name or its discovery annotations can never disagree between the two.
+Service name or its discovery annotations can never disagree between the two. The names
+are the seed plan's (``mcp-gateway``, ``postgres-vector-db``, ``kubernetes-prod-mcp`` …),
+so its ``kubectl`` and ``curl`` examples find what they name (docs/seed.md).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from catalog.limits import SERVER_RESOURCE_PREFIX
+from catalog.limits import SERVER_SUFFIX
 from catalog.model import (
     ClusterApiServer,
     HttpServer,
@@ -28,7 +30,10 @@ __all__ = [
     "METRICS_PATH",
     "METRICS_PORT_NAME",
     "PART_OF",
+    "PR_AUTOMATION_SERVICE",
     "RUNTIME_SERVICES",
+    "SERVER_SUFFIX",
+    "SERVICE_PORT",
     "AnnotationKeys",
     "RuntimeService",
     "database_host",
@@ -44,12 +49,14 @@ __all__ = [
     "secret_resource_name",
     "selector",
     "server_endpoints",
+    "server_name_of",
     "server_path",
     "server_pod_selector",
     "server_port",
     "server_resource_name",
     "server_transport",
     "service_host",
+    "service_port",
 ]
 
 PART_OF = "mcpfleet"
@@ -72,23 +79,43 @@ CATALOG_CONFIGMAP = f"{PART_OF}-catalog"
 CATALOG_MOUNT = "/etc/mcpfleet/catalog"
 CATALOG_ENV = "MCPFLEET_CATALOG"
 DATABASE_URL_ENV = "DATABASE_URL"
-KUBECONFIG_PATH = "/var/run/mcpfleet/kubeconfig"
+KUBECONFIG_PATH = "/etc/kubernetes/kubeconfig"
 """Where a remote cluster's kubeconfig / talosconfig is mounted in a cluster-api server."""
+
+PR_AUTOMATION_SERVICE = "pr-automation"
+"""A second Service in front of discovery, which does the seed's "PR automation"."""
+SERVICE_PORT = 8080
+"""The seed's Services all answer on 8080 (``mcp-triage:8080``, ``pr-automation:8080``);
+the container behind may listen elsewhere (runtime services share one host locally)."""
 
 _TOOLHIVE_NAME_LABEL = "toolhive-name"
 _OLLAMA_PORT = 11434
 _POSTGRES_PORT = 5432
+_RUNTIME_NAMES: dict[RuntimeService, str] = {
+    "gateway": "mcp-gateway",
+    "triage": "mcp-triage",
+    "router": "multi-model-router",
+    "discovery": "discovery-service",
+    "ollama": "ollama-triage",
+    "postgres": "postgres-vector-db",
+}
 
 
 def server_resource_name(server: AnyServer | str) -> str:
     """Name of every Kubernetes object made for an MCP server (Deployment, Service, SA …)."""
     name = server if isinstance(server, str) else server.name
-    return f"{SERVER_RESOURCE_PREFIX}{name}"
+    return f"{name}{SERVER_SUFFIX}"
+
+
+def server_name_of(resource_name: str) -> str:
+    """The catalog name behind a server's Kubernetes name (``kubernetes-prod-mcp`` →
+    ``kubernetes-prod``); a name without the suffix is returned as it is."""
+    return resource_name.removesuffix(SERVER_SUFFIX) or resource_name
 
 
 def runtime_resource_name(service: RuntimeService) -> str:
-    """Name of a runtime service's Deployment/Service, e.g. ``mcpfleet-gateway``."""
-    return f"{PART_OF}-{service}"
+    """Name of a runtime service's Deployment/Service: the seed's, e.g. ``mcp-gateway``."""
+    return _RUNTIME_NAMES[service]
 
 
 def runtime_port(service: RuntimeService, platform: Platform) -> int:
@@ -104,13 +131,23 @@ def runtime_port(service: RuntimeService, platform: Platform) -> int:
     return ports[service]
 
 
+def service_port(service: RuntimeService, platform: Platform) -> int:
+    """The port a runtime service's Service exposes (its container port is
+    :func:`runtime_port`): the gateway's own, 8080 for the other HTTP services."""
+    if service in ("ollama", "postgres"):
+        return runtime_port(service, platform)
+    if service == "gateway":
+        return platform.gateway.port
+    return SERVICE_PORT
+
+
 def runtime_url(service: RuntimeService, platform: Platform) -> str:
-    """In-cluster base URL of a runtime service, e.g. ``http://mcpfleet-router.mcp-system…:8083``."""
+    """In-cluster base URL of a runtime service, e.g. ``http://mcp-triage.mcp-system…:8080``."""
     host = service_host(runtime_resource_name(service), platform.namespace.name)
     if service == "postgres":
         host = service_host(database_host(platform), platform.namespace.name)
         return f"postgresql://{host}:{_POSTGRES_PORT}/{platform.database.name}"
-    return f"http://{host}:{runtime_port(service, platform)}"
+    return f"http://{host}:{service_port(service, platform)}"
 
 
 def health_path(service: RuntimeService) -> str:
@@ -147,8 +184,10 @@ def secret_resource_name(path_name: str) -> str:
 
 
 def labels(component: str, instance: str) -> dict[str, str]:
-    """Recommended Kubernetes labels; ``component`` is ``mcp-server`` or a runtime service."""
+    """Recommended Kubernetes labels plus the seed's ``app`` (``kubectl -l app=mcp-gateway``);
+    ``component`` is ``mcp-server`` or a runtime service."""
     return {
+        "app": instance,
         "app.kubernetes.io/name": instance,
         "app.kubernetes.io/instance": instance,
         "app.kubernetes.io/component": component,

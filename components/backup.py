@@ -72,7 +72,7 @@ def backup_cronjob(platform: Platform, database_secret: str) -> Manifest:
     env = [
         {"name": "PGHOST", "value": database_host(platform)},
         {"name": "PGPORT", "value": str(runtime_port("postgres", platform))},
-        {"name": "PGUSER", "value": db.name},
+        {"name": "PGUSER", "value": db.user},
         {"name": "PGDATABASE", "value": db.name},
         env_from_secret("PGPASSWORD", database_secret, DATABASE_PASSWORD_KEY),
     ]

@@ -1,7 +1,9 @@
 """The Grafana dashboard "MCP Infrastructure Overview", loaded by Grafana's sidecar.
 
-Panels: server health, request rate and p95 latency per server, errors, LLM tokens and
-cost, budget spent, and database query latency, each on the runtime's metric names.
+The seed's panels: server health map, request rate and p95 latency per server, errors,
+LLM usage and cost with a monthly projection, the budget, LLM and Ollama latency, vector
+search latency (the database's performance), and the PR automation success rate. Every
+expression reads series the runtime exports (a test holds it to that).
 """
 
 from __future__ import annotations
@@ -116,10 +118,45 @@ def dashboard_json() -> str:
         ),
         _panel(
             9,
-            "p95 database query latency",
-            [(_p95("db_query_duration_seconds", "job"), "{{job}}")],
+            "p99 vector search latency by table",
+            [
+                (
+                    "histogram_quantile(0.99, sum by (le, table) "
+                    "(rate(pgvector_query_duration_seconds_bucket[5m])))",
+                    "{{table}}",
+                )
+            ],
             (16, 16, 8, 8),
             unit="s",
+        ),
+        _panel(
+            10,
+            "p95 Ollama latency by caller",
+            [(_p95("ollama_request_duration_seconds", "caller, model"), "{{caller}} {{model}}")],
+            (0, 24, 8, 8),
+            unit="s",
+        ),
+        _panel(
+            11,
+            "LLM cost projected over 30 days",
+            [("sum(rate(llm_cost_usd_total[1d])) * 86400 * 30", "projected")],
+            (8, 24, 8, 8),
+            kind="stat",
+            unit="currencyUSD",
+        ),
+        _panel(
+            12,
+            "PR automation success rate",
+            [
+                (
+                    'sum(increase(mcpfleet_discovery_proposals_total{status!="error"}[1d])) / '
+                    "sum(increase(mcpfleet_discovery_proposals_total[1d]))",
+                    "succeeded",
+                )
+            ],
+            (16, 24, 8, 8),
+            kind="stat",
+            unit="percentunit",
         ),
     ]
     dashboard = {

@@ -51,12 +51,12 @@ def postgres_statefulset(platform: Platform, credentials_secret: str) -> Manifes
     """One PostgreSQL pod with its data on a PVC of the catalog's size and storage class."""
     db = platform.database
     name = database_resource_name()
-    ready = ["pg_isready", "-h", "127.0.0.1", "-U", db.name, "-d", db.name]
+    ready = ["pg_isready", "-h", "127.0.0.1", "-U", db.user, "-d", db.name]
     postgres = container(
         "postgres",
         db.image,
         env=[
-            {"name": "POSTGRES_USER", "value": db.name},
+            {"name": "POSTGRES_USER", "value": db.user},
             {"name": "POSTGRES_DB", "value": db.name},
             {"name": "PGDATA", "value": f"{_DATA}/pgdata"},
             env_from_secret("POSTGRES_PASSWORD", credentials_secret, DATABASE_PASSWORD_KEY),
@@ -112,7 +112,7 @@ def cnpg_cluster(platform: Platform, credentials_secret: str) -> Manifest:
         "bootstrap": {
             "initdb": {
                 "database": db.name,
-                "owner": db.name,
+                "owner": db.user,
                 "secret": {"name": credentials_secret},
                 "postInitApplicationSQL": ["CREATE EXTENSION IF NOT EXISTS vector"],
             }

@@ -13,11 +13,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from catalog.model import Catalog, RemoteServer
-from catalog.naming import RUNTIME_SERVICES, runtime_resource_name, server_resource_name
+from catalog.naming import (
+    PR_AUTOMATION_SERVICE,
+    RUNTIME_SERVICES,
+    runtime_resource_name,
+    server_resource_name,
+)
 from components.catalog_config import CatalogConfig, CatalogConfigArgs
 from components.database import VectorDatabase, VectorDatabaseArgs
 from components.gateway import Gateway, GatewayArgs
-from components.gitops import GitOps, GitOpsArgs
+from components.gitops import GitOps, GitOpsArgs, namespace_labels
 from components.ingress import Ingress, IngressArgs
 from components.meta import Manifest
 from components.namespace import Namespace, NamespaceArgs
@@ -36,7 +41,7 @@ from components.secrets import Secrets, SecretsArgs, SecretValues
 from components.security import Security, SecurityArgs
 from components.servers import McpServer, McpServerArgs
 from components.services import DISCOVERY_RULES, RuntimeService, RuntimeServiceArgs
-from components.triage import TRIAGE_RESOURCES, Triage, TriageArgs
+from components.triage import DISCOVERY_RESOURCES, ROUTER_RESOURCES, Triage, TriageArgs
 from components.workload import CatalogMount, RuntimeWorkload
 
 __all__ = ["FLEET_NAME", "Fleet", "FleetArgs"]
@@ -79,7 +84,11 @@ class Fleet(pulumi.ComponentResource):
         operators = Operators(f"{name}-operators", OperatorsArgs(catalog), child())
         namespace = Namespace(
             f"{name}-namespace",
-            NamespaceArgs(platform.namespace, platform.cluster.kubernetes_version),
+            NamespaceArgs(
+                platform.namespace,
+                platform.cluster.kubernetes_version,
+                namespace_labels(platform),
+            ),
             child(),
         )
         ns = namespace.name
@@ -132,7 +141,7 @@ class Fleet(pulumi.ComponentResource):
                 workload=RuntimeWorkload(
                     service="router",
                     replicas=platform.router.replicas,
-                    resources=TRIAGE_RESOURCES,
+                    resources=ROUTER_RESOURCES,
                     catalog=mount,
                     database_secret=database_secret,
                     env=[
@@ -161,12 +170,13 @@ class Fleet(pulumi.ComponentResource):
                 workload=RuntimeWorkload(
                     service="discovery",
                     replicas=1,
-                    resources=TRIAGE_RESOURCES,
+                    resources=DISCOVERY_RESOURCES,
                     catalog=mount,
                     database_secret=database_secret,
                     env=discovery_env,
                 ),
                 cluster_rules=DISCOVERY_RULES,
+                alias_services=(PR_AUTOMATION_SERVICE,),  # the seed's pr-automation:8080
             ),
             runtime,
         )

@@ -1,8 +1,10 @@
-"""Optional in-cluster reconciliation: a Pulumi operator ``Stack`` or an Argo CD ``Application``.
+"""Optional in-cluster reconciliation: a Pulumi operator ``Stack`` or Argo CD.
 
 With ``reconciler: none`` CI is the reconciler (``pulumi up`` on merge). The Pulumi
-operator runs this same program from git; Argo CD instead syncs the manifests
-``mcpfleet render`` writes, committed under ``gitops.path``.
+operator runs this same program from git. Argo CD is the seed plan's way: an
+``ApplicationSet`` (``mcp-servers``) whose git generator makes one ``Application`` per
+directory under ``gitops.argocd.path``; CI writes the rendered manifests there on merge
+(``mcpfleet gitops publish``, :mod:`components.publish`), one directory per component.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from catalog.model import Platform
 from components.meta import Manifest, child_options, object_meta
 
 __all__ = [
-    "ARGOCD_NAMESPACE",
+    "ARGOCD_MANAGED_BY",
     "PULUMI_TOKEN_SECRET",
     "GitOps",
     "GitOpsArgs",
-    "argocd_application",
+    "application_set",
+    "argocd_revision",
+    "namespace_labels",
     "pulumi_stack",
 ]
 
-ARGOCD_NAMESPACE = "argocd"
+ARGOCD_MANAGED_BY = "argocd.argoproj.io/managed-by"
+"""The seed's namespace label: which Argo CD instance may manage the namespace."""
 PULUMI_TOKEN_SECRET = "mcpfleet-pulumi-token"
 """Prerequisite Secret (key ``accessToken``): the Pulumi Cloud token the operator uses."""
 _ACCOUNT = "mcpfleet-pulumi"
@@ -51,25 +56,50 @@ def pulumi_stack(platform: Platform) -> Manifest:
     }
 
 
-def argocd_application(platform: Platform) -> Manifest:
+def argocd_revision(platform: Platform) -> str:
+    """The branch the manifests are published to and Argo CD syncs from."""
+    return platform.gitops.argocd.revision or platform.gitops.branch
+
+
+def application_set(platform: Platform) -> Manifest:
+    """The seed's ApplicationSet: one Application per rendered component directory."""
     gitops = platform.gitops
+    argocd = gitops.argocd
+    revision = argocd_revision(platform)
     return {
-        "project": "default",
-        "source": {
-            "repoURL": gitops.repository,
-            "targetRevision": gitops.branch,
-            "path": gitops.path,
-            "directory": {"recurse": True},
-        },
-        "destination": {
-            "server": "https://kubernetes.default.svc",
-            "namespace": platform.namespace.name,
-        },
-        "syncPolicy": {
-            "automated": {"prune": True, "selfHeal": True},
-            "syncOptions": ["ServerSideApply=true"],
+        "generators": [
+            {
+                "git": {
+                    "repoURL": gitops.repository,
+                    "revision": revision,
+                    "directories": [{"path": f"{argocd.path}/*"}],
+                }
+            }
+        ],
+        "template": {
+            "metadata": {"name": "{{path.basename}}"},
+            "spec": {
+                "project": argocd.project,
+                "source": {
+                    "repoURL": gitops.repository,
+                    "targetRevision": revision,
+                    "path": "{{path}}",
+                },
+                "destination": {
+                    "server": "https://kubernetes.default.svc",
+                    "namespace": platform.namespace.name,
+                },
+                "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+            },
         },
     }
+
+
+def namespace_labels(platform: Platform) -> dict[str, str]:
+    """Labels the fleet's namespace carries for the reconciler (Argo CD's managed-by)."""
+    if platform.gitops.reconciler == "argocd":
+        return {ARGOCD_MANAGED_BY: platform.gitops.argocd.namespace}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -114,12 +144,15 @@ class GitOps(pulumi.ComponentResource):
                 opts=child_options(self, depends_on=[account]),
             )
         elif reconciler == "argocd":
+            argocd = platform.gitops.argocd
             k8s.apiextensions.CustomResource(
-                f"{name}-application",
+                f"{name}-applicationset",
                 api_version="argoproj.io/v1alpha1",
-                kind="Application",
-                metadata=object_meta("mcpfleet", component="gitops", namespace=ARGOCD_NAMESPACE),
-                spec=argocd_application(platform),
+                kind="ApplicationSet",
+                metadata=object_meta(
+                    argocd.application_set, component="gitops", namespace=argocd.namespace
+                ),
+                spec=application_set(platform),
                 opts=child_options(self),
             )
         self.register_outputs({"reconciler": reconciler})

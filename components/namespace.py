@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -31,6 +32,8 @@ def pod_security_labels(level: str, kubernetes_version: str) -> dict[str, str]:
 class NamespaceArgs:
     namespace: NamespaceSpec
     kubernetes_version: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """More labels, e.g. Argo CD's ``managed-by`` (see :mod:`components.gitops`)."""
 
 
 class Namespace(pulumi.ComponentResource):
@@ -46,7 +49,10 @@ class Namespace(pulumi.ComponentResource):
             metadata=object_meta(
                 spec.name,
                 component="namespace",
-                extra_labels=pod_security_labels(spec.pod_security, args.kubernetes_version),
+                extra_labels={
+                    **pod_security_labels(spec.pod_security, args.kubernetes_version),
+                    **args.labels,
+                },
             ),
             opts=child_options(self),
         )

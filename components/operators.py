@@ -118,9 +118,10 @@ def prerequisites(catalog: Catalog) -> list[str]:
         label = platform.observability.dashboard_label
         needed.append(f"Grafana's dashboard sidecar watching ConfigMaps labelled `{label}`")
     if platform.secrets.backend == "infisical" and platform.secrets.infisical is not None:
+        infisical = platform.secrets.infisical
         needed.append(
-            f"Secret `{platform.secrets.infisical.auth_secret}` in `{ns}` with the Infisical "
-            "machine identity (clientId, clientSecret)"
+            f"Secret `{infisical.auth_secret}` in `{infisical.auth_secret_namespace or ns}` "
+            "with the Infisical machine identity (clientId, clientSecret)"
         )
     if platform.gitops.reconciler == "pulumi-operator":
         needed.append(f"Secret `mcpfleet-pulumi-token` in `{ns}` (key accessToken)")

@@ -103,11 +103,11 @@ def database_derived_keys(platform: Platform) -> list[DerivedKey]:
     db = platform.database
     base = runtime_url("postgres", platform).removeprefix("postgresql://")
     return [
-        DerivedKey("username", db.name),
+        DerivedKey("username", db.user),
         DerivedKey("password", f"{{{DATABASE_PASSWORD_KEY}}}"),
         DerivedKey(
             "DATABASE_URL",
-            f"postgresql://{db.name}:{{{DATABASE_PASSWORD_KEY}}}@{base}",
+            f"postgresql://{db.user}:{{{DATABASE_PASSWORD_KEY}}}@{base}",
             url_quoted=True,
         ),
     ]

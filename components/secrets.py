@@ -131,7 +131,7 @@ def infisical_spec(
             "universalAuth": {
                 "credentialsRef": {
                     "secretName": infisical.auth_secret,
-                    "secretNamespace": namespace,
+                    "secretNamespace": infisical.auth_secret_namespace or namespace,
                 },
                 "secretsScope": {
                     "projectSlug": infisical.project_slug,

@@ -40,6 +40,8 @@ class RuntimeServiceArgs:
     service_type: str = "ClusterIP"
     service_annotations: Mapping[str, str] = field(default_factory=dict)
     service_labels: Mapping[str, str] = field(default_factory=dict)
+    alias_services: Sequence[str] = field(default_factory=tuple)
+    """More ClusterIP Services in front of the same pods (the seed's other names for them)."""
 
 
 class RuntimeService(pulumi.ComponentResource):
@@ -100,6 +102,15 @@ class RuntimeService(pulumi.ComponentResource):
             spec=runtime_service(args.platform, service, service_type=args.service_type),
             opts=child_options(self),
         )
+        for alias in args.alias_services:
+            k8s.core.v1.Service(
+                f"{name}-service-{alias}",
+                metadata=object_meta(
+                    alias, component=service, instance=resource_name, namespace=args.namespace
+                ),
+                spec=runtime_service(args.platform, service),
+                opts=child_options(self),
+            )
         self.deployment_name: pulumi.Output[str] = deployment.metadata.name
         self.service_name: pulumi.Output[str] = svc.metadata.name
         self.register_outputs({"deployment": self.deployment_name, "service": self.service_name})

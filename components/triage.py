@@ -15,7 +15,14 @@ from components.pods import env_from_secret
 from components.services import RuntimeService, RuntimeServiceArgs
 from components.workload import CatalogMount, RuntimeWorkload
 
-__all__ = ["TRIAGE_RESOURCES", "TRIAGE_TOKEN_KEY", "Triage", "TriageArgs"]
+__all__ = [
+    "DISCOVERY_RESOURCES",
+    "ROUTER_RESOURCES",
+    "TRIAGE_RESOURCES",
+    "TRIAGE_TOKEN_KEY",
+    "Triage",
+    "TriageArgs",
+]
 
 TRIAGE_TOKEN_ENV = "MCPFLEET_TRIAGE_TOKEN"
 TRIAGE_TOKEN_KEY = "TRIAGE_TOKEN"
@@ -23,9 +30,18 @@ TRIAGE_TOKEN_KEY = "TRIAGE_TOKEN"
 deploy, so triage starts without it and authenticates once it is stored."""
 
 TRIAGE_RESOURCES = Resources(
-    requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "1Gi"}
+    requests={"cpu": "1", "memory": "1Gi"}, limits={"cpu": "2", "memory": "2Gi"}
 )
-"""The catalog sizes Ollama; the API holds the small embedding model, so this suffices."""
+"""The seed's "Triage API" allocation (the catalog sizes Ollama)."""
+ROUTER_RESOURCES = Resources(
+    requests={"cpu": "500m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}
+)
+"""The seed's "Multi-Model Router" allocation."""
+DISCOVERY_RESOURCES = Resources(
+    requests={"cpu": "200m", "memory": "256Mi"}, limits={"cpu": "500m", "memory": "512Mi"}
+)
+"""The seed's "Discovery" allocation; its "PR Automation" (the same figures) is part of
+discovery here, in the same pod."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from catalog.naming import (
     runtime_port,
     runtime_resource_name,
     selector,
+    service_port,
 )
 from components.catalog_config import CHECKSUM_ANNOTATION, catalog_mount, catalog_volume
 from components.meta import Manifest
@@ -103,8 +104,9 @@ def runtime_service(
     service_type: str = "ClusterIP",
     extra_ports: Sequence[Manifest] = (),
 ) -> Manifest:
-    """Service spec exposing the service's port under the name ``http``."""
-    port = runtime_port(service, platform)
+    """Service spec: the seed's port (:func:`catalog.naming.service_port`) named ``http``,
+    forwarded to the container's."""
+    port = service_port(service, platform)
     return {
         "type": service_type,
         "selector": selector(runtime_resource_name(service)),

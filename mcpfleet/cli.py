@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from mcpfleet.commands import catalog, local, propose, render, serve, token, triage
+from mcpfleet.commands import catalog, gitops, local, propose, render, serve, token, triage
 
 __all__ = ["app", "main"]
 
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(render.app)  # `mcpfleet render` and `mcpfleet plan`
+app.add_typer(gitops.app, name="gitops")  # `mcpfleet gitops publish` (Argo CD mode)
 app.add_typer(triage.app, name="triage")
 app.add_typer(serve.app, name="serve")
 app.add_typer(token.app, name="token")

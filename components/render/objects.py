@@ -8,14 +8,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from components.render.mocks import Recorded, Recording
 
-__all__ = ["REDACTED", "RenderedObject", "Rendering"]
+__all__ = ["REDACTED", "RenderedObject", "Rendering", "obj_yaml"]
 
 REDACTED = "<redacted>"
 _HELM_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -176,31 +176,40 @@ class Rendering:
     def of_kind(self, kind: str) -> list[RenderedObject]:
         return [o for o in self.objects if o.kind == kind]
 
+    def files(self) -> dict[PurePosixPath, tuple[RenderedObject, str]]:
+        """``<component>/<Kind>-<name>.yaml`` → the object and its YAML (secrets redacted)."""
+        out: dict[PurePosixPath, tuple[RenderedObject, str]] = {}
+        for obj in self.objects:
+            stem = _slug(f"{obj.kind}-{obj.object_name}")
+            path = PurePosixPath(_slug(obj.group)) / f"{stem}.yaml"
+            n = 2
+            while path in out:
+                path = PurePosixPath(_slug(obj.group)) / f"{stem}-{n}.yaml"
+                n += 1
+            out[path] = (obj, obj_yaml(obj))
+        return out
+
     def write(self, out: Path) -> list[Path]:
         """One YAML file per object under ``out/<component>/``; secrets are redacted."""
         written: list[Path] = []
-        used: set[Path] = set()
-        for obj in self.objects:
-            stem = _slug(f"{obj.kind}-{obj.object_name}")
-            path = out / _slug(obj.group) / f"{stem}.yaml"
-            n = 2
-            while path in used:
-                path = out / _slug(obj.group) / f"{stem}-{n}.yaml"
-                n += 1
-            used.add(path)
-            buffer = io.StringIO()
-            if obj.is_helm_release:
-                buffer.write(
-                    "# A Helm release that `pulumi up` installs (pulumi-kubernetes "
-                    "helm.sh/v3 Release);\n# not a Kubernetes object itself.\n"
-                )
-            yaml.dump(
-                obj.redacted(), buffer, Dumper=_DUMPER, sort_keys=False, default_flow_style=False
-            )
+        for relative, (_, text) in self.files().items():
+            path = out / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(buffer.getvalue(), encoding="utf-8")
+            path.write_text(text, encoding="utf-8")
             written.append(path)
         return written
+
+
+def obj_yaml(obj: RenderedObject) -> str:
+    """An object as the YAML file ``render`` writes (a Helm release with a note on top)."""
+    buffer = io.StringIO()
+    if obj.is_helm_release:
+        buffer.write(
+            "# A Helm release that `pulumi up` installs (pulumi-kubernetes "
+            "helm.sh/v3 Release);\n# not a Kubernetes object itself.\n"
+        )
+    yaml.dump(obj.redacted(), buffer, Dumper=_DUMPER, sort_keys=False, default_flow_style=False)
+    return buffer.getvalue()
 
 
 def _slug(text: str) -> str:

@@ -33,6 +33,12 @@ def toolhive_proxy_selector(server: StdioServer) -> dict[str, str]:
     return {"app": "mcpserver", "toolhive-name": server_resource_name(server)}
 
 
+def _proxy_labels(name: str) -> dict[str, str]:
+    """Our labels for ToolHive's proxy pods, without ``app``: ToolHive selects its proxy
+    by ``app: mcpserver`` (:func:`toolhive_proxy_selector`), which must stay as it is."""
+    return {k: v for k, v in labels("mcp-server", name).items() if k != "app"}
+
+
 def mcpserver_spec(server: StdioServer, index: SecretIndex) -> Manifest:
     """The ``MCPServer`` spec: image, proxy, env, resources, and a restricted pod template.
 
@@ -61,7 +67,7 @@ def mcpserver_spec(server: StdioServer, index: SecretIndex) -> Manifest:
         "resources": resource_requirements(server.resources),
         "resourceOverrides": {
             "proxyDeployment": {
-                "podTemplateMetadataOverrides": {"labels": labels("mcp-server", name)},
+                "podTemplateMetadataOverrides": {"labels": _proxy_labels(name)},
             },
         },
         "podTemplateSpec": {

@@ -27,7 +27,11 @@ def propose(
     name: str = typer.Argument(..., help="Catalog name for the server (a DNS label)."),
     endpoint: str | None = typer.Option(None, "--endpoint", "-e", help="The server's MCP URL."),
     command: str | None = typer.Option(None, help="stdio: the command line, quoted."),
-    kind: str = typer.Option("remote", help="remote, http, stdio or cluster-api."),
+    kind: str | None = typer.Option(
+        None,
+        help="remote, http, stdio or cluster-api (default: stdio for --command, http with "
+        "--image, else remote); the seed's standard, kmcp and toolhive work too.",
+    ),
     transport: str = typer.Option("streamable-http", help="streamable-http or sse."),
     description: str | None = typer.Option(None, help="One line for the catalog."),
     image: str | None = typer.Option(None, help="Container image (http, stdio, cluster-api)."),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -18,7 +18,7 @@ from mcpfleet.commands.catalog import catalog_or_exit
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["app", "run_service"]
+__all__ = ["app", "run_service", "served"]
 
 app = typer.Typer(help="Run a runtime service in the foreground.", no_args_is_help=True)
 
@@ -43,6 +43,14 @@ class Mode(StrEnum):
     CLUSTER = "cluster"
 
 
+def served(service: FastAPI) -> Any:
+    """What uvicorn runs for ``service``: the app, reading ``curl -d`` JSON bodies as JSON
+    (the seed plan's examples send JSON without a Content-Type)."""
+    from runtime.request_bodies import CurlJsonBodies
+
+    return CurlJsonBodies(service)
+
+
 def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> None:
     """Serve ``service`` with uvicorn: JSON logs, graceful shutdown (lifespan closes all)."""
     import uvicorn
@@ -51,7 +59,7 @@ def run_service(service: FastAPI, *, host: str, port: int, log_level: str) -> No
 
     configure_logging(log_level)
     uvicorn.run(
-        service,
+        served(service),
         host=host,
         port=port,
         log_config=None,

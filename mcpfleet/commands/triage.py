@@ -173,4 +173,21 @@ def standalone_triage_app(
         http=http,
         closers=[http.aclose],
     )
+    _serve_metrics(app)
     return app
+
+
+def _serve_metrics(app: FastAPI) -> None:
+    """``/metrics`` for the standalone triage pod (scraped like the other services): what
+    triage observes is process-wide — its Ollama calls and its vector searches."""
+    from fastapi import Response
+    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+    from runtime.telemetry import register_process_series
+
+    registry = CollectorRegistry()
+    register_process_series(registry)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -14,6 +14,7 @@ from runtime.db.errors import (
     MigrationError,
 )
 from runtime.db.lifecycle import open_database
+from runtime.db.metrics import register_vector_series, vector_query_seconds
 from runtime.db.migrate import Migration, discover_migrations, migrate
 
 __all__ = [
@@ -30,5 +31,7 @@ __all__ = [
     "discover_migrations",
     "migrate",
     "open_database",
+    "register_vector_series",
     "safe_url",
+    "vector_query_seconds",
 ]

@@ -10,7 +10,8 @@ lost slot is given up after ``reconnect_timeout`` (2 s) and re-made on the next 
 instead; a connection that sat idle for more than a second is tested before it is handed
 out (busy ones are not: no extra round trip under load), and the first failure of an
 outage has the pool test all its idle connections (``check()``), so a stale connection
-from before a restart is not handed out once the server answers again.
+from before a restart is not handed out once the server answers again. Each connection's
+cursors time vector searches (:mod:`runtime.db.metrics`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from psycopg.types import TypeInfo
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 from runtime.db.errors import DatabaseUnavailable, EmbeddingDimensionError
+from runtime.db.metrics import TimedCursor
 from runtime.db.migrate import migrate
 
 __all__ = ["Database", "Embedding", "safe_url"]
@@ -90,6 +92,7 @@ class Database:
 
         async def configure(conn: AsyncConnection[TupleRow]) -> None:
             register_vector_info(conn, info)
+            conn.cursor_factory = TimedCursor  # pgvector_query_duration_seconds
             returned[conn] = time.monotonic()
 
         async def reset(conn: AsyncConnection[TupleRow]) -> None:

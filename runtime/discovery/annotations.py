@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from catalog.model import DNS_LABEL, ServerKind
-from catalog.naming import AnnotationKeys, server_resource_name, service_host
+from catalog.naming import AnnotationKeys, server_name_of, service_host
 from runtime.endpoints.endpoint import Endpoint, TransportName
+from runtime.endpoints.kinds import SEED_TYPES
 
 __all__ = [
     "ENABLED_VALUES",
+    "SEED_TYPES",
     "Addressing",
     "endpoint_from_service",
     "is_annotated",
@@ -31,7 +33,7 @@ _TRANSPORTS: dict[str, TransportName] = {
     "http": "streamable-http",
     "sse": "sse",
 }
-_PREFIX = server_resource_name("")
+_MCP_CAPABILITIES = frozenset({"tools", "resources", "prompts"})
 
 
 def is_annotated(service: Mapping[str, Any], keys: AnnotationKeys) -> bool:
@@ -59,14 +61,13 @@ def endpoint_from_service(
     annotations: Mapping[str, str] = meta.get("annotations") or {}
     namespace = str(meta.get("namespace") or "default")
     svc_name = str(meta.get("name") or "")
-    name = annotations.get(keys.server) or _strip_prefix(svc_name)
+    name = annotations.get(keys.server) or server_name_of(svc_name)
     problems: list[str] = []
     if not re.match(DNS_LABEL, name):
         problems.append(f"server name {name!r} is not a DNS label (set {keys.server})")
-    kind = annotations.get(keys.type, ServerKind.HTTP.value).strip()
-    kinds = [k.value for k in ServerKind]
-    if kind not in kinds:
-        problems.append(f"{keys.type}={kind!r} is not one of {', '.join(kinds)}")
+    kind, kind_problem = _kind(annotations.get(keys.type), keys)
+    if kind_problem:
+        problems.append(kind_problem)
     raw_transport = annotations.get(keys.transport, "streamable-http").strip().lower()
     transport = _TRANSPORTS.get(raw_transport)
     if transport is None:
@@ -99,8 +100,21 @@ def endpoint_from_service(
     )
 
 
-def _strip_prefix(service_name: str) -> str:
-    return service_name.removeprefix(_PREFIX) or service_name
+def _kind(annotated: str | None, keys: AnnotationKeys) -> tuple[str, str | None]:
+    """The catalog kind for the type annotation; the seed's default is ``standard``."""
+    text = (annotated or "standard").strip().lower()
+    if text in SEED_TYPES:
+        return SEED_TYPES[text].value, None
+    kinds = [k.value for k in ServerKind]
+    if text in kinds:
+        return text, None
+    words = ", ".join([*SEED_TYPES, *kinds])
+    return ServerKind.HTTP.value, f"{keys.type}={text!r} is not one of {words}"
+
+
+def tags_from_capabilities(capabilities: tuple[str, ...]) -> list[str]:
+    """Catalog tags from the capabilities annotation, minus MCP's own capability words."""
+    return [c for c in capabilities if c not in _MCP_CAPABILITIES and re.match(DNS_LABEL, c)]
 
 
 def _port(

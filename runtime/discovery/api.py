@@ -3,7 +3,8 @@
 ``GET /v0/servers`` (and ``/v0.1/servers``) list servers with cursor pagination
 (``cursor``, ``limit``), ``search`` (substring of the name) and ``updated_since``
 (RFC 3339), answering ``{"servers": [...], "metadata": {"nextCursor", "count"}}``;
-``GET /v0/servers/{name}`` and ``/v0.1/servers/{name}/versions[/{version}]`` return one.
+``GET /v0/servers/{name}`` and ``/v0.1/servers/{name}/versions[/{version}]`` return one
+(``{name}`` may also be the seed plan's ``namespace/service`` of a discovered Service).
 Each item is a ``ServerResponse``: a ``server.json``-style ``server`` (reverse-DNS name
 under the fleet's namespace, description, version, ``remotes``) and ``_meta`` with the
 official registry block plus ``io.mcpfleet/registry`` (health, tools, drift, discovery).
@@ -133,9 +134,14 @@ def registry_router(namespace: str, *, scoped: bool = True) -> APIRouter:
 
     async def find(request: Request, name: str) -> dict[str, Any] | None:
         short = _short(unquote(name), namespace)
-        if "\x00" in short or not visible_to_caller(request, scoped=scoped)(short):
+        if "\x00" in short:
+            return None
+        records = DiscoveryRecords(request.app.state.database)
+        row = await records.get(short)
+        if row is None and "/" in short:  # the seed's name for a Service: namespace/name
+            row = await records.get_qualified(short)
+        if row is None or not visible_to_caller(request, scoped=scoped)(row.name):
             return None  # out of scope looks exactly like absent: names do not leak
-        row = await DiscoveryRecords(request.app.state.database).get(short)
         return None if row is None else server_response(row, namespace)
 
     async def get_server(request: Request, name: str) -> JSONResponse:

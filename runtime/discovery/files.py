@@ -7,6 +7,11 @@ Each ``*.yaml``/``*.yml``/``*.json`` file describes one endpoint, or several und
     url: http://127.0.0.1:9000/mcp      # or: command + args (+ env) for stdio
     transport: streamable-http          # default: streamable-http for url, stdio for command
     description: Forecasts for the house
+    image: ghcr.io/example/weather:1.0  # the fleet can run it: proposed as kind `http`
+
+Every field is in docs/discovery.md ("The endpoint file"). ``kind`` defaults to what the
+file makes true: ``stdio`` for a command, ``http`` for a URL with an ``image``, else
+``remote``; the seed's words ``standard``/``kmcp``/``toolhive`` are accepted too.
 
 The directory is polled by modification time (no inotify dependency, works on any
 filesystem). A file that does not parse is still reported, as an endpoint named after the
@@ -35,6 +40,7 @@ from ruamel.yaml.error import YAMLError
 
 from catalog.model import DNS_LABEL
 from runtime.endpoints.endpoint import Endpoint, Event, Gone, Seen, Snapshot
+from runtime.endpoints.kinds import SEED_TYPES
 
 __all__ = ["EndpointSpec", "FileSource", "read_endpoint_file"]
 
@@ -55,7 +61,9 @@ class EndpointSpec(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     transport: Literal["streamable-http", "sse", "stdio"] | None = None
     description: str | None = None
-    kind: Literal["http", "stdio", "remote", "cluster-api"] | None = None
+    kind: (
+        Literal["http", "stdio", "remote", "cluster-api", "standard", "kmcp", "toolhive"] | None
+    ) = None
     image: str | None = None
     package: str | None = None
     tags: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(default_factory=list)
@@ -68,7 +76,21 @@ class EndpointSpec(BaseModel):
             raise ValueError("a `command` endpoint speaks stdio")
         if self.url is not None and self.transport == "stdio":
             raise ValueError("a `url` endpoint speaks streamable-http or sse, not stdio")
+        if self.catalog_kind in ("http", "cluster-api") and not self.image:
+            raise ValueError(
+                f"kind `{self.kind}` runs in the cluster and needs `image`; "
+                "without one the server can only be `remote`"
+            )
         return self
+
+    @property
+    def catalog_kind(self) -> str:
+        """The catalog kind: as written (seed words mapped), else what the file makes true."""
+        if self.kind is not None:
+            return SEED_TYPES[self.kind].value if self.kind in SEED_TYPES else self.kind
+        if self.command is not None:
+            return "stdio"
+        return "http" if self.image else "remote"
 
     def endpoint(self, origin: str) -> Endpoint:
         stdio = self.command is not None
@@ -80,7 +102,7 @@ class EndpointSpec(BaseModel):
             url=self.url,
             command=(self.command, *self.args) if self.command is not None else (),
             env=dict(self.env),
-            kind=self.kind or ("stdio" if stdio else "remote"),
+            kind=self.catalog_kind,
             capabilities=tuple(self.tags),
             description=self.description,
             image=self.image,

@@ -141,6 +141,18 @@ class DiscoveryRecords:
             row = await cur.fetchone()
         return None if row is None else Row(**row)
 
+    async def get_qualified(self, qualified_name: str) -> Row | None:
+        """The row of a discovered Kubernetes Service by the seed's ``namespace/name``."""
+        async with self._db.connection() as conn:
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(
+                f"SELECT {_COLUMNS} FROM mcp_servers WHERE discovery->>'qualifiedName' = %s "
+                "ORDER BY name LIMIT 1",
+                (qualified_name,),
+            )
+            row = await cur.fetchone()
+        return None if row is None else Row(**row)
+
     async def page(
         self,
         *,
@@ -222,12 +234,15 @@ def _escape_like(text: str) -> str:
 
 
 def _where(endpoint: Endpoint) -> dict[str, Any]:
-    return {
+    where: dict[str, Any] = {
         "source": endpoint.source,
         "origin": endpoint.origin,
         "image": endpoint.image,
         "capabilities": list(endpoint.capabilities),
     }
+    if endpoint.qualified_name:
+        where["qualifiedName"] = endpoint.qualified_name
+    return where
 
 
 def _description(endpoint: Endpoint, result: ProbeResult) -> str:

@@ -35,8 +35,10 @@ _MCP_CAPABILITIES = frozenset({"tools", "resources", "prompts"})
 class Endpoint:
     """One MCP server as a source sees it: where to reach it and what its owner claims.
 
-    ``name`` is the catalog name the server would have (a DNS label). ``kind`` is the
-    catalog kind the owner claims (``http`` unless annotated otherwise).
+    ``name`` is the catalog name the server would have (a DNS label); a Kubernetes
+    Service is also known by the seed's ``namespace/name`` (:attr:`qualified_name`).
+    ``kind`` is the catalog kind the owner claims (``http`` unless annotated otherwise;
+    the seed's ``standard``/``kmcp``/``toolhive`` arrive here already mapped).
     """
 
     name: str
@@ -56,6 +58,13 @@ class Endpoint:
     port: int | None = None
     path: str | None = None
     problem: str | None = None
+
+    @property
+    def qualified_name(self) -> str | None:
+        """The seed plan's registry name for a Kubernetes Service: ``namespace/name``."""
+        if self.namespace and self.service:
+            return f"{self.namespace}/{self.service}"
+        return None
 
     @property
     def target(self) -> str:

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from runtime.db import Database, open_database
 from runtime.gateway.access import is_read_only
+from runtime.gateway.aliases import install_seed_aliases
 from runtime.gateway.auth import BearerTokens, TokenVerifier
 from runtime.gateway.body_limit import BodyLimit
 from runtime.gateway.calls import ToolCalls
@@ -94,6 +95,7 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(router)
+    install_seed_aliases(app)  # the seed plan's spellings: /health, -mcp names, curl -d
     for extension in extensions:
         for extra in extension.routers:
             app.include_router(extra)

@@ -31,6 +31,8 @@ class GatewayConfig:
     """Access tokens from the catalog's issuers (``gateway.auth``), beside mcpfleet tokens."""
     max_request_body: int = DEFAULT_MAX_REQUEST_BODY
     """Bytes; a larger request body gets 413 on every route."""
+    tool_aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Server → {other name → tool}: the catalog's ``toolAliases`` (REST calls use them)."""
 
     @classmethod
     def from_catalog(
@@ -62,6 +64,7 @@ class GatewayConfig:
             public_url=public_url,
             auth=auth,
             oauth=ResourceServer.from_catalog(gateway.auth, public_url) if auth else None,
+            tool_aliases={s.name: dict(s.tool_aliases) for s in catalog.servers if s.tool_aliases},
         )
 
 

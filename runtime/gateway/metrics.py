@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from runtime.gateway.upstream.breaker import CircuitState
 from runtime.gateway.upstream.pool import UpstreamPool
+from runtime.telemetry import register_process_series
 
 __all__ = ["CONTENT_TYPE", "UNKNOWN_TOOL", "GatewayMetrics"]
 
@@ -49,6 +50,8 @@ class GatewayMetrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        # what the triage and stores this process hosts observe: Ollama calls, vector searches
+        register_process_series(self.registry)
 
     def observe(self, server: str, tool: str, seconds: float, *, error: bool) -> None:
         self.requests.labels(server, tool).inc()

@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 MCP_PATH = "/mcp"
-OPEN_PATHS = frozenset({"/api/v1/health", "/metrics"})
+OPEN_PATHS = frozenset({"/api/v1/health", "/metrics", "/api/v1/metrics"})
 PROTECTED_PREFIXES = ("/api/", "/v0/", "/v0.1/")  # REST, and the registry (endpoints, errors)
 ReadOnly = Callable[[str, str], bool]
 """Whether a server's tool is read-only (what a ``:ro`` grant covers)."""

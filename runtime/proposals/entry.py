@@ -2,14 +2,16 @@
 
 A new server becomes the catalog kind that says the least that is untrue: an ``http``
 server when discovery knows the image that serves it (the fleet can run it), a ``remote``
-server otherwise (the fleet only registers the endpoint). An update for a drifted server
-carries only the fields discovery measured (tools, image), so merging it into the
+server otherwise (the fleet only registers the endpoint). A ``remote`` entry for a
+loopback URL is refused: in the cluster it would point every pod at itself. An update for
+a drifted server carries only the fields discovery measured (tools, image), so merging it into the
 operator's file leaves everything else as written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -26,6 +28,7 @@ __all__ = [
     "AnyServer",
     "build_entry",
     "entry_fingerprint",
+    "is_loopback",
     "read_only_tools",
     "updated_entry",
 ]
@@ -70,6 +73,7 @@ def build_entry(
         data |= _in_cluster(endpoint)
     else:
         url = _catalog_url(endpoint)
+        _refuse_loopback(endpoint.name, url)
         data |= {"kind": "remote", "urls": [url], "transport": endpoint.transport}
     try:
         return _SERVER.validate_python(data)
@@ -152,6 +156,26 @@ def _in_cluster(endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.kind == "cluster-api":
         data["api"] = "kubernetes"
     return data
+
+
+def is_loopback(url: str) -> bool:
+    """True for ``localhost`` (and ``*.localhost``), 127.0.0.0/8 and ``::1``."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_loopback(name: str, url: str) -> None:
+    if is_loopback(url):
+        raise PermanentProposalError(
+            f"cannot propose {name} as a remote server at {url}: a loopback address means "
+            "each pod itself in the cluster, so the gateway could never reach it there. Give "
+            "the URL the cluster reaches it at, or an `image:` so the fleet runs it (kind http)"
+        )
 
 
 def _catalog_url(endpoint: Endpoint) -> str:

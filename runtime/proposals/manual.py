@@ -1,5 +1,6 @@
-"""Proposals by hand (``POST /api/v1/proposals``, ``mcpfleet propose``): the request,
-then the same probe → entry → validation → forge path discovery takes on its own."""
+"""Proposals by hand (``POST /api/v1/proposals``, the seed's ``POST /api/v1/create-pr``,
+``mcpfleet propose``): the request, then the same probe → entry → validation → forge path
+discovery takes on its own."""
 
 from __future__ import annotations
 
@@ -17,37 +18,43 @@ from pydantic import (
 )
 
 from catalog.model import DNS_LABEL
+from catalog.naming import server_name_of
 from runtime.endpoints.endpoint import Endpoint
+from runtime.endpoints.kinds import SEED_TYPES
 from runtime.endpoints.probe import ProbeError, Prober, ProbeResult
 from runtime.proposals.discovered import proposal_for_new
 from runtime.proposals.proposer import Outcome, Proposal, Proposer
 
-__all__ = ["ManualProposal", "ProposalRequest", "propose_by_hand"]
+__all__ = ["CreatePrRequest", "ManualProposal", "ProposalRequest", "propose_by_hand"]
+
+Kind = Literal["http", "remote", "stdio", "cluster-api", "standard", "kmcp", "toolhive"]
+
+_PRESENT = {"not": {"type": "null"}, "minLength": 1, "minItems": 1}
 
 
-Kind = Literal["http", "remote", "stdio", "cluster-api"]
-NEEDS: dict[str, tuple[str, ...]] = {
-    "remote": ("endpoint",),
-    "http": ("endpoint", "image"),
-    "cluster-api": ("endpoint", "image"),
-    "stdio": ("command", "image", "package"),
-}
-"""What each kind needs besides its name: the validator and the JSON Schema both read this."""
-DEFAULT_KIND = "remote"
+def _requires(*fields: str) -> dict[str, Any]:
+    return {"required": list(fields), "properties": {f: _PRESENT for f in fields}}
+
+
+def _kind_is(*kinds: str) -> dict[str, Any]:
+    return {"properties": {"kind": {"enum": list(kinds)}}, "required": ["kind"]}
 
 
 def _needs_schema(schema: dict[str, Any]) -> None:
-    """``NEEDS`` as JSON Schema (``if kind … then required …``), so the OpenAPI document
-    refuses what the validator refuses, ``{"endpoint": null}`` included."""
-    present = {"not": {"type": "null"}, "minLength": 1, "minItems": 1}
-    rules = []
-    for kind, fields in NEEDS.items():
-        when: dict[str, Any] = {"properties": {"kind": {"const": kind}}, "required": ["kind"]}
-        if kind == DEFAULT_KIND:
-            when = {"anyOf": [when, {"not": {"required": ["kind"]}}]}
-        then = {"required": list(fields), "properties": {f: present for f in fields}}
-        rules.append({"if": when, "then": then})
-    schema["allOf"] = rules
+    """What each kind needs, as JSON Schema (``if kind … then required …``), so the OpenAPI
+    document refuses what the validator refuses, ``{"endpoint": null}`` included."""
+    command = _requires("command", "image", "package")
+    schema["allOf"] = [
+        {"if": _kind_is("remote", "standard"), "then": _requires("endpoint")},
+        {"if": _kind_is("http", "cluster-api", "kmcp"), "then": _requires("endpoint", "image")},
+        # stdio: a command to run (with its image and package), or the URL of one that runs
+        {"if": _kind_is("stdio", "toolhive"), "then": {"anyOf": [command, _requires("endpoint")]}},
+        # no kind: a command (stdio), else an endpoint (http with an image, else remote)
+        {
+            "if": {"not": {"required": ["kind"]}},
+            "then": {"anyOf": [command, _requires("endpoint")]},
+        },
+    ]
 
 
 class ProposalRequest(BaseModel):
@@ -58,8 +65,13 @@ class ProposalRequest(BaseModel):
     name: Annotated[str, StringConstraints(pattern=DNS_LABEL)] = Field(
         description="Catalog name (a DNS label)."
     )
-    kind: Kind = Field(
-        default=DEFAULT_KIND, description="Catalog kind; http and cluster-api need an image."
+    kind: Kind | None = Field(
+        default=None,
+        description=(
+            "Catalog kind (http and cluster-api need an image), or the seed's word for it "
+            "(standard, kmcp, toolhive). Default: stdio for a command, http with an image, "
+            "else remote."
+        ),
     )
     endpoint: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = Field(
         default=None, description="URL of the MCP endpoint (http/remote/cluster-api)."
@@ -72,17 +84,31 @@ class ProposalRequest(BaseModel):
     tags: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(default_factory=list)
     probe: StrictBool = Field(default=True, description="Probe the endpoint for its tools first.")
 
+    @property
+    def catalog_kind(self) -> str:
+        """The kind as written (seed words mapped), else what the request makes true."""
+        if self.kind is not None:
+            return SEED_TYPES[self.kind].value if self.kind in SEED_TYPES else self.kind
+        if self.command:
+            return "stdio"
+        return "http" if self.image else "remote"
+
     @model_validator(mode="after")
     def _complete(self) -> ProposalRequest:
-        missing = [field for field in NEEDS[self.kind] if not getattr(self, field)]
-        if missing:
-            fields = " and ".join(f"`{field}`" for field in missing)
-            hint = " (its URL)" if missing == ["endpoint"] else ""
-            raise ValueError(f"a {self.kind} server needs {fields}{hint}")
+        kind = self.catalog_kind
+        if kind == "stdio" and (self.command or self.endpoint is None):
+            if not self.command:
+                raise ValueError("a stdio server needs `command`")
+            if not (self.image and self.package):
+                raise ValueError("a stdio server needs `image` and `package`")
+        elif self.endpoint is None:
+            raise ValueError(f"a {kind} server needs `endpoint` (its URL)")
+        if kind in ("http", "cluster-api") and not self.image:
+            raise ValueError(f"a {kind} server needs `image`")
         return self
 
     def to_endpoint(self) -> Endpoint:
-        stdio = self.kind == "stdio"
+        stdio = self.catalog_kind == "stdio" and bool(self.command)
         return Endpoint(
             name=self.name,
             source="manual",
@@ -90,11 +116,49 @@ class ProposalRequest(BaseModel):
             transport="stdio" if stdio else self.transport,
             url=None if stdio else self.endpoint,
             command=tuple(self.command) if stdio else (),
-            kind=self.kind,
+            kind=self.catalog_kind,
             capabilities=tuple(self.tags),
             description=self.description,
             image=self.image,
             package=self.package,
+        )
+
+
+class CreatePrRequest(BaseModel):
+    """The seed plan's ``POST /api/v1/create-pr`` body, read as a :class:`ProposalRequest`.
+
+    ``server_name`` may be the seed's Kubernetes name (``test-mcp``): the catalog name is
+    it without ``-mcp``. ``type`` is the seed's word (``standard``, ``kmcp``, ``toolhive``)
+    or a catalog kind.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    server_name: Annotated[str, StringConstraints(pattern=DNS_LABEL)] = Field(
+        description="The server's name; a trailing `-mcp` is dropped for the catalog name."
+    )
+    type: Kind = Field(default="standard", description="The seed's type or a catalog kind.")
+    endpoint: Annotated[str, StringConstraints(pattern=r"^https?://")] = Field(
+        description="URL of the MCP endpoint."
+    )
+    image: str | None = Field(default=None, description="Lets a `standard` server be `http`.")
+    capabilities: list[Annotated[str, StringConstraints(pattern=DNS_LABEL)]] = Field(
+        default_factory=list, description="Catalog tags (the seed's capabilities)."
+    )
+    description: str | None = None
+
+    def proposal_request(self) -> ProposalRequest:
+        """``standard`` without an image is ``remote``: the fleet can only register it."""
+        kind: Kind = self.type
+        if kind in ("standard", "http") and not self.image:
+            kind = "remote"
+        return ProposalRequest(
+            name=server_name_of(self.server_name),
+            kind=kind,
+            endpoint=self.endpoint,
+            image=self.image,
+            description=self.description,
+            tags=self.capabilities,
         )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from runtime.telemetry import register_process_series
+
 __all__ = ["RouterMetrics"]
 
 _BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160)
@@ -58,3 +60,4 @@ class RouterMetrics:
             "1 while the day's budget is spent and requests go to budget.whenExhausted.",
             registry=registry,
         )
+        register_process_series(registry)  # ollama_request_duration_seconds, pgvector

@@ -175,6 +175,18 @@ class ModelRouter:
             )
         )
         self.budget.add(cost)
+        # one JSON line per answered call (the seed's LogQL: `| json | model=… | cost > 0.01`)
+        log.info(
+            "model call",
+            extra={
+                "model": name,
+                "task_type": task_type,
+                "cost": cost,
+                "input_tokens": reply.input_tokens,
+                "output_tokens": reply.output_tokens,
+                "latency_ms": round(latency, 1),
+            },
+        )
         return Completion(
             text=reply.text,
             model=name,

@@ -34,7 +34,7 @@ __all__ = ["Answer", "CachePolicy", "QueryExecutor", "Source"]
 #: The one sentence a question that needs a model gets when none can answer it.
 NO_MODEL = (
     "No model is configured to answer this: set MCPFLEET_OLLAMA_URL to a local Ollama, or "
-    "ANTHROPIC_API_KEY or GEMINI_API_KEY for a hosted model, and ask again."
+    "ANTHROPIC_API_KEY or GOOGLE_API_KEY for a hosted model, and ask again."
 )
 _ESCALATE_TASKS = (
     ("code", ("script", "code", "function", "terraform", "ansible", "manifest", "helm", "yaml")),

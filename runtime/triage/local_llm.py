@@ -19,6 +19,7 @@ import httpx
 import ollama
 from pydantic import BaseModel, ValidationError
 
+from runtime.telemetry import ollama_timer
 from runtime.triage.decision import Candidate, Decision, Route
 
 __all__ = ["LocalAnswer", "OllamaLlm"]
@@ -86,9 +87,10 @@ class OllamaLlm:
         if not self.available:
             return None
         try:
-            return await self.client.chat(
-                model=self.model, messages=messages, format=format, options={"temperature": 0}
-            )
+            with ollama_timer("triage", self.model):
+                return await self.client.chat(
+                    model=self.model, messages=messages, format=format, options={"temperature": 0}
+                )
         except (httpx.HTTPError, ollama.ResponseError, ConnectionError):
             self.mark_down()
             return None

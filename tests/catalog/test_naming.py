@@ -18,11 +18,11 @@ from .conftest import SHIPPED
 def test_server_endpoints_point_at_the_in_cluster_service() -> None:
     catalog = load_catalog(SHIPPED)
     assert server_endpoints(catalog.server("unifi"), catalog.platform) == [
-        "http://mcp-unifi.mcp-system.svc.cluster.local:3000/mcp"
+        "http://unifi-mcp.mcp-system.svc.cluster.local:3000/mcp"
     ]
     # stdio servers are reached through ToolHive's streamable-HTTP proxy
     assert server_endpoints(catalog.server("opnsense"), catalog.platform) == [
-        "http://mcp-opnsense.mcp-system.svc.cluster.local:8080/mcp"
+        "http://opnsense-mcp.mcp-system.svc.cluster.local:8080/mcp"
     ]
 
 
@@ -40,5 +40,5 @@ def test_discovery_annotations_round_trip_through_the_annotation_keys() -> None:
 
 def test_selector_is_a_subset_of_the_labels() -> None:
     name = server_resource_name("adguard")
-    assert name == "mcp-adguard"
+    assert name == "adguard-mcp"
     assert selector(name).items() <= labels("mcp-server", name).items()

@@ -64,7 +64,7 @@ def test_updating_a_server_keeps_comments_order_and_untouched_fields(catalog_cop
     assert "OPNSENSE_API_SECRET" in after and "OPNSENSE_API_SECRET" in before
     loaded = load_catalog(catalog_copy).server("opnsense")
     assert loaded.tools == ["get_dhcp_leases", "list_firewall_rules"]
-    assert loaded.egress.cidrs == ["10.30.0.1/32"]
+    assert loaded.egress.cidrs == ["10.10.0.1/32"]
 
 
 def test_updating_a_nested_field_merges_into_the_existing_mapping(catalog_copy: Path) -> None:
@@ -115,9 +115,9 @@ def test_an_update_keeps_quoting_and_long_lines_so_the_diff_is_only_the_change(
         api="talos",
         description="Talos Linux on the production nodes (services, etcd, dmesg, upgrades), "
         "read-only.",
-        image="ghcr.io/shreck/talos-mcp-server:0.3.2",
+        image="ghcr.io/charlieshreck/talos-mcp-server:0.3.2",
         kubeconfig=SecretRef(
-            env="TALOSCONFIG_DATA", path="/mcp-servers/talos", key="PROD_TALOSCONFIG"
+            env="TALOSCONFIG_DATA", path="/infrastructure/talos", key="PROD_TALOSCONFIG"
         ),
     )
     write_server(catalog_copy, update)
@@ -128,7 +128,7 @@ def test_an_update_keeps_quoting_and_long_lines_so_the_diff_is_only_the_change(
     ]
     assert changed == [
         (
-            "  image: ghcr.io/shreck/talos-mcp-server:0.3.1",
-            "  image: ghcr.io/shreck/talos-mcp-server:0.3.2",
+            "  image: ghcr.io/charlieshreck/talos-mcp-server:0.3.1",
+            "  image: ghcr.io/charlieshreck/talos-mcp-server:0.3.2",
         )
     ]

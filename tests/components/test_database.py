@@ -19,16 +19,16 @@ def _render(catalog: Catalog) -> Rendering:
 
 def test_statefulset_keeps_data_on_a_claim_of_the_catalog_size_and_class(shipped: Catalog) -> None:
     rendering = _render(shipped)
-    spec = rendering.find("StatefulSet", "mcpfleet-postgres").manifest["spec"]
+    spec = rendering.find("StatefulSet", "postgres-vector-db").manifest["spec"]
     (claim,) = spec["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"] == "100Gi"
     assert claim["spec"]["storageClassName"] == "local-path"
-    assert spec["serviceName"] == "mcpfleet-postgres-headless"
+    assert spec["serviceName"] == "postgres-vector-db-headless"
     postgres = spec["template"]["spec"]["containers"][0]
     assert postgres["image"] == "pgvector/pgvector:0.8.1-pg17"
     password = next(e for e in postgres["env"] if e["name"] == "POSTGRES_PASSWORD")
     assert password["valueFrom"]["secretKeyRef"] == {"name": SECRET, "key": "POSTGRES_PASSWORD"}
-    assert rendering.find("Service", "mcpfleet-postgres-headless").manifest["spec"][
+    assert rendering.find("Service", "postgres-vector-db-headless").manifest["spec"][
         "clusterIP"
     ] == ("None")
 
@@ -37,12 +37,12 @@ def test_nfs_backups_use_a_static_volume_because_restricted_pods_cannot_mount_nf
     shipped: Catalog,
 ) -> None:
     rendering = _render(shipped)
-    volume = rendering.find("PersistentVolume", "mcpfleet-postgres-backup").manifest["spec"]
+    volume = rendering.find("PersistentVolume", "postgres-vector-db-backup").manifest["spec"]
     assert volume["nfs"] == {"server": "10.30.0.5", "path": "/mnt/tank/backups/mcpfleet"}
-    claim = rendering.find("PersistentVolumeClaim", "mcpfleet-postgres-backup").manifest["spec"]
-    assert claim["volumeName"] == "mcpfleet-postgres-backup"
+    claim = rendering.find("PersistentVolumeClaim", "postgres-vector-db-backup").manifest["spec"]
+    assert claim["volumeName"] == "postgres-vector-db-backup"
     assert claim["storageClassName"] == ""
-    cron = rendering.find("CronJob", "mcpfleet-postgres-backup").manifest["spec"]
+    cron = rendering.find("CronJob", "postgres-vector-db-backup").manifest["spec"]
     assert cron["schedule"] == "0 3 * * *"
     assert cron["concurrencyPolicy"] == "Forbid"
     pod = cron["jobTemplate"]["spec"]["template"]["spec"]
@@ -52,7 +52,7 @@ def test_nfs_backups_use_a_static_volume_because_restricted_pods_cannot_mount_nf
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["backup"] == {
         "name": "backup",
-        "persistentVolumeClaim": {"claimName": "mcpfleet-postgres-backup"},
+        "persistentVolumeClaim": {"claimName": "postgres-vector-db-backup"},
     }
 
 
@@ -69,7 +69,7 @@ def test_a_pvc_backup_target_is_provisioned_from_the_storage_class(shipped: Cata
     )
     rendering = _render(catalog)
     assert rendering.of_kind("PersistentVolume") == []
-    claim = rendering.find("PersistentVolumeClaim", "mcpfleet-postgres-backup").manifest["spec"]
+    claim = rendering.find("PersistentVolumeClaim", "postgres-vector-db-backup").manifest["spec"]
     assert claim["storageClassName"] == "local-path"
     assert claim["resources"]["requests"]["storage"] == "50Gi"
 
@@ -87,15 +87,15 @@ def test_cloudnative_pg_bootstraps_the_database_with_pgvector_from_the_same_secr
     )
     rendering = _render(catalog)
     assert rendering.of_kind("StatefulSet") == []
-    spec = rendering.find("Cluster", "mcpfleet-postgres").manifest["spec"]
+    spec = rendering.find("Cluster", "postgres-vector-db").manifest["spec"]
     assert spec["instances"] == 3
     assert spec["storage"] == {"size": "100Gi", "storageClass": "local-path"}
     initdb = spec["bootstrap"]["initdb"]
     assert initdb["secret"] == {"name": SECRET}
     assert initdb["postInitApplicationSQL"] == ["CREATE EXTENSION IF NOT EXISTS vector"]
-    env = rendering.find("CronJob", "mcpfleet-postgres-backup").manifest["spec"]["jobTemplate"]
+    env = rendering.find("CronJob", "postgres-vector-db-backup").manifest["spec"]["jobTemplate"]
     container = env["spec"]["template"]["spec"]["containers"][0]
-    assert {"name": "PGHOST", "value": "mcpfleet-postgres-rw"} in container["env"]
+    assert {"name": "PGHOST", "value": "postgres-vector-db-rw"} in container["env"]
     assert rendering.warnings == []
 
 

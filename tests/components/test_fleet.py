@@ -8,6 +8,7 @@ from catalog.naming import (
     CATALOG_MOUNT,
     DATABASE_URL_ENV,
     health_path,
+    runtime_resource_name,
     secret_resource_name,
     server_resource_name,
 )
@@ -19,22 +20,22 @@ from .conftest import REMOTE, with_platform, with_servers
 SHIPPED_COUNTS = {
     "CiliumL2AnnouncementPolicy": 1,
     "CiliumLoadBalancerIPPool": 1,
-    "CiliumNetworkPolicy": 13,
+    "CiliumNetworkPolicy": 14,
     "ClusterRole": 2,
     "ClusterRoleBinding": 2,
     "ConfigMap": 2,
     "CronJob": 1,
-    "Deployment": 10,
+    "Deployment": 11,
     "HelmRelease": 3,
     "InfisicalSecret": 12,
     "IngressRoute": 1,
     "MCPServer": 5,
     "Namespace": 1,
-    "NetworkPolicy": 23,
+    "NetworkPolicy": 24,
     "PersistentVolume": 1,
     "PersistentVolumeClaim": 2,
     "PrometheusRule": 1,
-    "Service": 18,
+    "Service": 19,
     "ServiceAccount": 14,
     "ServiceMonitor": 4,
     "StatefulSet": 1,
@@ -74,7 +75,7 @@ def test_components_are_the_documented_parts(fleet: Rendering) -> None:
         "GitOps",
     }
     services = {c.name for c in fleet.component("mcpfleet:index:RuntimeService")}
-    assert services == {
+    assert services == {  # Pulumi's names (URNs), not the Kubernetes objects' names
         "mcpfleet-router",
         "mcpfleet-discovery",
         "mcpfleet-gateway-runtime",
@@ -107,7 +108,7 @@ def test_every_pod_spec_passes_the_restricted_pod_security_standard(fleet: Rende
     for obj in fleet.kubernetes_objects:
         for _where, _spec in pod_specs(obj.manifest):
             checked += 1
-    assert checked == 10 + 1 + 1 + 5  # Deployments, StatefulSet, CronJob, MCPServer templates
+    assert checked == 11 + 1 + 1 + 5  # Deployments, StatefulSet, CronJob, MCPServer templates
     assert check_objects([o.manifest for o in fleet.kubernetes_objects], None) == []
 
 
@@ -125,7 +126,7 @@ def test_every_in_cluster_server_has_its_network_policy_and_service_account(
 def test_the_gateway_service_asks_cilium_for_the_catalog_ip(
     fleet: Rendering, shipped: Catalog
 ) -> None:
-    service = fleet.find("Service", "mcpfleet-gateway").manifest
+    service = fleet.find("Service", "mcp-gateway").manifest
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["metadata"]["annotations"]["lbipam.cilium.io/ips"] == "10.30.0.91"
     pool = fleet.find("CiliumLoadBalancerIPPool", "mcp-pool").manifest["spec"]
@@ -154,10 +155,10 @@ def test_namespaced_objects_live_in_the_catalog_namespace(fleet: Rendering) -> N
 def test_runtime_pods_read_the_database_url_from_its_secret_and_mount_the_catalog(
     fleet: Rendering,
 ) -> None:
-    for name in ("mcpfleet-gateway", "mcpfleet-triage", "mcpfleet-router", "mcpfleet-discovery"):
+    for service in ("gateway", "triage", "router", "discovery"):
+        name = runtime_resource_name(service)
         pod = fleet.find("Deployment", name).manifest["spec"]["template"]["spec"]
         app = pod["containers"][0]
-        service = name.removeprefix("mcpfleet-")
         assert app["args"][:4] == ["serve", service, "--host", "0.0.0.0"]
         env = {e["name"]: e for e in app["env"]}
         assert env[DATABASE_URL_ENV]["valueFrom"]["secretKeyRef"] == {
@@ -167,30 +168,33 @@ def test_runtime_pods_read_the_database_url_from_its_secret_and_mount_the_catalo
         assert env[CATALOG_ENV]["value"] == CATALOG_MOUNT
         mounts = {m["mountPath"] for m in app["volumeMounts"]}
         assert CATALOG_MOUNT in mounts
-        assert app["readinessProbe"]["httpGet"]["path"] == health_path(service)  # type: ignore[arg-type]
-    gateway = fleet.find("Deployment", "mcpfleet-gateway").manifest["spec"]["template"]["spec"]
+        assert app["readinessProbe"]["httpGet"]["path"] == health_path(service)
+    gateway = fleet.find("Deployment", "mcp-gateway").manifest["spec"]["template"]["spec"]
     assert gateway["containers"][0]["args"][4:] == [
         "--public-url",
-        "https://mcp.shreck.io",
+        "https://mcp.kernow.io",
         "--router-url",
-        "http://mcpfleet-router.mcp-system.svc.cluster.local:8083",
+        "http://multi-model-router.mcp-system.svc.cluster.local:8080",
     ]
     # the gateway hosts triage: Ollama for its local LLM, a token for the router
     env = {e["name"]: e for e in gateway["containers"][0]["env"]}
-    assert env["MCPFLEET_OLLAMA_URL"]["value"].startswith("http://mcpfleet-ollama.")
+    assert env["MCPFLEET_OLLAMA_URL"]["value"].startswith("http://ollama-triage.")
     assert env["MCPFLEET_TRIAGE_TOKEN"]["valueFrom"]["secretKeyRef"]["key"] == "TRIAGE_TOKEN"
 
 
 def test_workload_resources_are_the_catalogs(fleet: Rendering, shipped: Catalog) -> None:
-    gateway = fleet.find("Deployment", "mcpfleet-gateway").manifest["spec"]
+    gateway = fleet.find("Deployment", "mcp-gateway").manifest["spec"]
     resources = gateway["template"]["spec"]["containers"][0]["resources"]
-    assert resources == {
-        "requests": {"cpu": "100m", "memory": "128Mi"},
-        "limits": {"cpu": "1", "memory": "512Mi"},
+    assert resources == {  # the seed's "MCP Gateway" allocation
+        "requests": {"cpu": "500m", "memory": "512Mi"},
+        "limits": {"cpu": "1", "memory": "1Gi"},
     }
     assert gateway["replicas"] == shipped.platform.gateway.replicas == 2
-    unifi = fleet.find("Deployment", "mcp-unifi").manifest["spec"]["template"]["spec"]
-    assert unifi["containers"][0]["resources"]["limits"]["memory"] == "384Mi"
+    unifi = fleet.find("Deployment", "unifi-mcp").manifest["spec"]["template"]["spec"]
+    assert unifi["containers"][0]["resources"] == {  # the seed's per-server default
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "500m", "memory": "256Mi"},
+    }
 
 
 def test_the_shipped_catalog_compiles_without_warnings(fleet: Rendering) -> None:
@@ -210,7 +214,7 @@ def test_a_provider_url_naming_a_service_the_stack_does_not_create_is_a_warning(
         update={"models": shipped.models.model_copy(update={"providers": providers})}
     )
     rendering = render_catalog(catalog)
-    assert any("ollama.mcp-system.svc" in w and "mcpfleet-ollama" in w for w in rendering.warnings)
+    assert any("ollama.mcp-system.svc" in w and "ollama-triage" in w for w in rendering.warnings)
 
 
 def _every_switch_flipped(shipped: Catalog) -> Catalog:
@@ -259,11 +263,11 @@ def test_the_gateway_reads_a_remote_servers_credentials_from_its_secret(
 ) -> None:
     remote = REMOTE.model_copy(
         update={
-            "secrets": [SecretRef(env="DOCS_TOKEN", path="/mcp/gateway", key="DOCS_TOKEN")],
+            "secrets": [SecretRef(env="DOCS_TOKEN", path="/mcp-system/gateway", key="DOCS_TOKEN")],
         }
     )
     rendering = render_catalog(with_servers(shipped, remote))
-    spec = rendering.find("Deployment", "mcpfleet-gateway").manifest["spec"]["template"]["spec"]
+    spec = rendering.find("Deployment", "mcp-gateway").manifest["spec"]["template"]["spec"]
     env = {e["name"]: e for e in spec["containers"][0]["env"]}
     assert env["DOCS_TOKEN"] == {
         "name": "DOCS_TOKEN",

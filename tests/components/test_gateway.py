@@ -33,14 +33,14 @@ def test_metrics_are_exposed_inside_the_cluster_only(shipped: Catalog) -> None:
     rendering = _render(shipped)
     metrics = rendering.find("Service", gateway_metrics_service_name()).manifest["spec"]
     assert metrics.get("type", "ClusterIP") == "ClusterIP"
-    assert metrics["ports"] == [{"name": "metrics", "port": 9090, "targetPort": "http"}]
-    public = rendering.find("Service", "mcpfleet-gateway").manifest["spec"]
+    assert metrics["ports"] == [{"name": "metrics", "port": 8081, "targetPort": "http"}]
+    public = rendering.find("Service", "mcp-gateway").manifest["spec"]
     assert [p["name"] for p in public["ports"]] == ["http"]
     assert public["ports"][0]["port"] == 8080
 
 
 def test_the_gateway_runs_the_catalog_replicas_with_health_probes(shipped: Catalog) -> None:
-    spec = _render(shipped).find("Deployment", "mcpfleet-gateway").manifest["spec"]
+    spec = _render(shipped).find("Deployment", "mcp-gateway").manifest["spec"]
     assert spec["replicas"] == 2
     app = spec["template"]["spec"]["containers"][0]
     assert app["readinessProbe"]["httpGet"] == {"path": "/api/v1/health", "port": "http"}

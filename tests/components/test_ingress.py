@@ -17,13 +17,14 @@ def _render(catalog: Catalog) -> Rendering:
 
 def test_the_ingress_route_sends_the_catalog_host_to_the_gateway(shipped: Catalog) -> None:
     rendering = _render(shipped)
-    spec = rendering.find("IngressRoute", "mcpfleet-gateway").manifest["spec"]
+    spec = rendering.find("IngressRoute", "mcp-gateway").manifest["spec"]
     assert spec["entryPoints"] == ["websecure"]
     (route,) = spec["routes"]
-    assert route["match"] == "Host(`mcp.shreck.io`)"
-    assert route["services"] == [{"name": "mcpfleet-gateway", "port": 8080}]
+    assert route["match"] == "Host(`mcp.kernow.io`)"
+    assert route["services"] == [{"name": "mcp-gateway", "port": 8080}]
     assert spec["tls"] == {"certResolver": "letsencrypt"}
-    assert rendering.of_kind("Deployment") == []
+    # the seed's Cloudflare tunnel is on in the shipped catalog; the route needs nothing else
+    assert [d.object_name for d in rendering.of_kind("Deployment")] == ["mcpfleet-cloudflared"]
 
 
 def test_an_enabled_tunnel_runs_cloudflared_with_the_token_by_reference(shipped: Catalog) -> None:

@@ -53,11 +53,12 @@ def test_the_catalog_references_these_keys_per_path(shipped: Catalog) -> None:
         "opnsense": {"API_KEY", "API_SECRET"},
         "proxmox": {"CARRICK_TOKEN_VALUE", "RUAPEHU_TOKEN_VALUE"},
         "unifi": {"USERNAME", "PASSWORD"},
-        "kubernetes": {"MONITORING_KUBECONFIG"},
+        "kubernetes": {"PROD_KUBECONFIG"},
         "talos": {"MCP_BEARER_TOKEN", "PROD_TALOSCONFIG", "MONITORING_TALOSCONFIG"},
         "database": {"POSTGRES_PASSWORD"},
-        "router": {"ANTHROPIC_API_KEY", "GEMINI_API_KEY"},
+        "router": {"ANTHROPIC_API_KEY", "GOOGLE_API_KEY"},
         "discovery": {"GITHUB_TOKEN"},
+        "cloudflare": {"TUNNEL_TOKEN"},
     }
 
 
@@ -71,9 +72,12 @@ def test_infisical_backend_syncs_each_path_into_its_named_secret(shipped: Catalo
     assert auth["secretsScope"] == {
         "projectSlug": "monit-homelab",
         "envSlug": "prod",
-        "secretsPath": "/mcp-servers/proxmox",
+        "secretsPath": "/infrastructure/proxmox",
     }
-    assert auth["credentialsRef"]["secretName"] == "infisical-universal-auth"
+    assert auth["credentialsRef"] == {  # the seed's shared machine identity
+        "secretName": "universal-auth-credentials",
+        "secretNamespace": "infisical-operator-system",
+    }
     (target,) = proxmox["managedKubeSecretReferences"]
     assert target["secretName"] == "mcpfleet-secrets-proxmox"
     assert target["creationPolicy"] == "Owner"
@@ -87,8 +91,8 @@ def test_infisical_templates_the_database_url_from_the_stored_password(shipped: 
     data = target["template"]["data"]
     assert data["password"] == "{{ .POSTGRES_PASSWORD.Value }}"
     assert data["DATABASE_URL"] == (
-        "postgresql://mcpfleet:{{ .POSTGRES_PASSWORD.Value | urlquery }}"
-        "@mcpfleet-postgres.mcp-system.svc.cluster.local:5432/mcpfleet"
+        "postgresql://mcp_user:{{ .POSTGRES_PASSWORD.Value | urlquery }}"
+        "@postgres-vector-db.mcp-system.svc.cluster.local:5432/mcp_context"
     )
     assert target["template"]["includeAllSecrets"] is True
 
@@ -104,8 +108,8 @@ def test_pulumi_backend_writes_values_only_into_secrets_marked_secret(shipped: C
     assert data["POSTGRES_PASSWORD"] == PASSWORD
     assert data["password"] == PASSWORD
     assert data["DATABASE_URL"] == (
-        f"postgresql://mcpfleet:{quote(PASSWORD, safe='')}"
-        "@mcpfleet-postgres.mcp-system.svc.cluster.local:5432/mcpfleet"
+        f"postgresql://mcp_user:{quote(PASSWORD, safe='')}"
+        "@postgres-vector-db.mcp-system.svc.cluster.local:5432/mcp_context"
     )
     assert ("stringData",) in database.record.secret_paths
     assert PASSWORD not in str(database.redacted())
@@ -119,7 +123,7 @@ def test_pulumi_backend_names_every_missing_key_with_the_command_to_set_it(
     with pytest.raises(MissingSecretsError) as caught:
         render(lambda: Secrets("secrets", _args(catalog, values)))
     message = str(caught.value)
-    assert "15 secret value(s) missing" in message
+    assert "16 secret value(s) missing" in message
     assert "pulumi config set --secret --path 'secrets.router.ANTHROPIC_API_KEY' <value>" in message
     assert "POSTGRES_PASSWORD" not in message
 
@@ -137,5 +141,5 @@ def test_config_values_become_secret_outputs() -> None:
 def test_a_reference_to_an_undeclared_path_is_an_error_naming_the_declared_ones(
     shipped: Catalog,
 ) -> None:
-    with pytest.raises(KeyError, match=r"/nowhere.*declared: .*/mcp/database"):
+    with pytest.raises(KeyError, match=r"/nowhere.*declared: .*/mcp-system/postgres"):
         SecretIndex(shipped.platform).path_name("/nowhere")

@@ -34,11 +34,11 @@ def test_only_runtime_services_and_the_backup_reach_postgres(shipped: Catalog) -
     spec = _render(shipped).find("NetworkPolicy", "mcpfleet-postgres-ingress").manifest["spec"]
     (rule,) = spec["ingress"]
     assert _instances(rule["from"]) == [
-        "mcpfleet-gateway",
-        "mcpfleet-triage",
-        "mcpfleet-router",
-        "mcpfleet-discovery",
-        "mcpfleet-postgres-backup",
+        "mcp-gateway",
+        "mcp-triage",
+        "multi-model-router",
+        "discovery-service",
+        "postgres-vector-db-backup",
     ]
     assert rule["ports"] == [{"port": 5432, "protocol": "TCP"}]
 
@@ -50,12 +50,12 @@ def test_the_gateway_is_open_to_clients_and_the_rest_only_to_their_callers(
     gateway = rendering.find("NetworkPolicy", "mcpfleet-gateway-ingress").manifest["spec"]
     assert "from" not in gateway["ingress"][0]
     router = rendering.find("NetworkPolicy", "mcpfleet-router-ingress").manifest["spec"]
-    assert _instances(router["ingress"][0]["from"]) == ["mcpfleet-gateway", "mcpfleet-triage"]
+    assert _instances(router["ingress"][0]["from"]) == ["mcp-gateway", "mcp-triage"]
     ollama = rendering.find("NetworkPolicy", "mcpfleet-ollama-ingress").manifest["spec"]
     assert _instances(ollama["ingress"][0]["from"]) == [
-        "mcpfleet-gateway",
-        "mcpfleet-triage",
-        "mcpfleet-router",
+        "mcp-gateway",
+        "mcp-triage",
+        "multi-model-router",
     ]
 
 
@@ -90,6 +90,6 @@ def test_discovery_watches_the_api_and_probes_the_cluster_and_opens_github_prs(
 def test_cloudnative_pg_pods_also_admit_their_operator_and_each_other(shipped: Catalog) -> None:
     rendering = _render(with_platform(shipped, database={"engine": "cloudnative-pg"}))
     spec = rendering.find("NetworkPolicy", "mcpfleet-postgres-cnpg").manifest["spec"]
-    assert spec["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "mcpfleet-postgres"}}
+    assert spec["podSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres-vector-db"}}
     operator = spec["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
     assert operator == {"kubernetes.io/metadata.name": "cnpg-system"}

@@ -31,7 +31,7 @@ def _kinds(rendering: Rendering) -> dict[str, int]:
 def test_an_in_cluster_kubernetes_server_gets_read_only_rbac_without_secrets(
     shipped: Catalog,
 ) -> None:
-    rendering = _render(shipped, "kubernetes-prod")
+    rendering = _render(shipped, "kubernetes-monitoring")  # the cluster the fleet runs in
     assert _kinds(rendering) == {
         "ServiceAccount": 1,
         "ClusterRole": 1,
@@ -41,35 +41,37 @@ def test_an_in_cluster_kubernetes_server_gets_read_only_rbac_without_secrets(
         "NetworkPolicy": 1,
         "CiliumNetworkPolicy": 1,
     }
-    rules = rendering.find("ClusterRole", "mcp-kubernetes-prod").manifest["rules"]
+    rules = rendering.find("ClusterRole", "kubernetes-monitoring-mcp").manifest["rules"]
     assert rules == list(READ_ONLY_RULES)
     verbs = {verb for rule in rules for verb in rule["verbs"]}
     assert verbs == {"get", "list", "watch"}
     resources = {r for rule in rules for r in rule["resources"]}
     assert "pods/log" in resources
     assert "secrets" not in resources
-    binding = rendering.find("ClusterRoleBinding", "mcp-kubernetes-prod").manifest
+    binding = rendering.find("ClusterRoleBinding", "kubernetes-monitoring-mcp").manifest
     assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "mcp-kubernetes-prod", "namespace": "mcp-system"}
+        {"kind": "ServiceAccount", "name": "kubernetes-monitoring-mcp", "namespace": "mcp-system"}
     ]
-    pod = rendering.find("Deployment", "mcp-kubernetes-prod").manifest["spec"]["template"]["spec"]
+    deployment = rendering.find("Deployment", "kubernetes-monitoring-mcp").manifest
+    pod = deployment["spec"]["template"]["spec"]
     assert pod["automountServiceAccountToken"] is True
-    egress = rendering.find("CiliumNetworkPolicy", "mcp-kubernetes-prod-egress").manifest["spec"]
+    egress = rendering.find("CiliumNetworkPolicy", "kubernetes-monitoring-mcp-egress")
+    egress = egress.manifest["spec"]
     assert egress["egress"] == [{"toEntities": ["kube-apiserver"]}]
 
 
 def test_a_remote_cluster_server_gets_its_kubeconfig_from_the_secret_and_no_rbac(
     shipped: Catalog,
 ) -> None:
-    rendering = _render(shipped, "kubernetes-monitoring")
+    rendering = _render(shipped, "kubernetes-prod")  # 10.10.0.40:6443, another cluster
     assert rendering.of_kind("ClusterRole") == []
-    pod = rendering.find("Deployment", "mcp-kubernetes-monitoring").manifest["spec"]["template"]
+    pod = rendering.find("Deployment", "kubernetes-prod-mcp").manifest["spec"]["template"]
     spec = pod["spec"]
     assert spec["automountServiceAccountToken"] is False
     volume = next(v for v in spec["volumes"] if v["name"] == "kubeconfig")
     assert volume["secret"] == {
         "secretName": "mcpfleet-secrets-kubernetes",
-        "items": [{"key": "MONITORING_KUBECONFIG", "path": "kubeconfig"}],
+        "items": [{"key": "PROD_KUBECONFIG", "path": "kubeconfig"}],
     }
     mount = next(m for m in spec["containers"][0]["volumeMounts"] if m["name"] == "kubeconfig")
     assert f"{mount['mountPath']}/kubeconfig" == KUBECONFIG_PATH
@@ -89,12 +91,12 @@ def test_a_stdio_server_is_a_toolhive_mcpserver_behind_the_fleets_own_service(
         "NetworkPolicy": 1,
         "CiliumNetworkPolicy": 1,
     }
-    spec = rendering.find("MCPServer", "mcp-opnsense").manifest["spec"]
+    spec = rendering.find("MCPServer", "opnsense-mcp").manifest["spec"]
     assert spec["image"] == "uvx://opnsense-mcp-server@0.4.1"
     assert spec["transport"] == "stdio"
     assert spec["proxyMode"] == "streamable-http"
     assert spec["proxyPort"] == 8080
-    assert spec["serviceAccount"] == "mcp-opnsense"
+    assert spec["serviceAccount"] == "opnsense-mcp"
     assert {"name": "OPNSENSE_ALLOW_WRITES", "value": "false"} in spec["env"]
     (mcp,) = spec["podTemplateSpec"]["spec"]["containers"]
     assert mcp["name"] == "mcp"
@@ -103,11 +105,15 @@ def test_a_stdio_server_is_a_toolhive_mcpserver_behind_the_fleets_own_service(
         "OPNSENSE_API_KEY": {"name": "mcpfleet-secrets-opnsense", "key": "API_KEY"},
         "OPNSENSE_API_SECRET": {"name": "mcpfleet-secrets-opnsense", "key": "API_SECRET"},
     }
-    service = rendering.find("Service", "mcp-opnsense").manifest
-    assert service["spec"]["selector"] == {"app": "mcpserver", "toolhive-name": "mcp-opnsense"}
+    service = rendering.find("Service", "opnsense-mcp").manifest
+    assert service["spec"]["selector"] == {"app": "mcpserver", "toolhive-name": "opnsense-mcp"}
+    # our labels on ToolHive's proxy pods leave its own `app: mcpserver` alone
+    proxy = spec["resourceOverrides"]["proxyDeployment"]["podTemplateMetadataOverrides"]
+    assert "app" not in proxy["labels"]
+    assert proxy["labels"]["app.kubernetes.io/component"] == "mcp-server"
     assert service["spec"]["ports"][0]["port"] == server_port(server)
     assert server_endpoints(server, shipped.platform) == [
-        "http://mcp-opnsense.mcp-system.svc.cluster.local:8080/mcp"
+        "http://opnsense-mcp.mcp-system.svc.cluster.local:8080/mcp"
     ]
 
 
@@ -115,7 +121,7 @@ def test_an_http_server_is_a_deployment_with_catalog_env_and_secret_references(
     shipped: Catalog,
 ) -> None:
     rendering = _render(shipped, "unifi")
-    container = rendering.find("Deployment", "mcp-unifi").manifest["spec"]["template"]["spec"][
+    container = rendering.find("Deployment", "unifi-mcp").manifest["spec"]["template"]["spec"][
         "containers"
     ][0]
     env = {e["name"]: e for e in container["env"]}
@@ -131,38 +137,38 @@ def test_every_server_service_carries_the_discovery_annotations(shipped: Catalog
     prefix = shipped.platform.discovery.annotation_prefix
     for name in ("kubernetes-prod", "opnsense", "unifi", "talos-prod"):
         server = shipped.server(name)
-        service = _render(shipped, name).find("Service", f"mcp-{name}").manifest
+        service = _render(shipped, name).find("Service", f"{name}-mcp").manifest
         assert service["metadata"]["annotations"] == discovery_annotations(server, prefix)
 
 
 def test_servers_accept_only_the_gateway_and_discovery_on_their_port(shipped: Catalog) -> None:
     for name in ("adguard", "unifi", "talos-prod"):
         server = shipped.server(name)
-        spec = _render(shipped, name).find("NetworkPolicy", f"mcp-{name}").manifest["spec"]
+        spec = _render(shipped, name).find("NetworkPolicy", f"{name}-mcp").manifest["spec"]
         assert spec["podSelector"] == {"matchLabels": server_pod_selector(server)}
         (rule,) = spec["ingress"]
         callers = [
             p["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] for p in rule["from"]
         ]
-        assert callers == ["mcpfleet-gateway", "mcpfleet-discovery"]
+        assert callers == ["mcp-gateway", "discovery-service"]
         assert rule["ports"] == [{"port": server_port(server), "protocol": "TCP"}]
 
 
 def test_servers_may_reach_exactly_the_hosts_and_ports_their_entry_names(
     shipped: Catalog,
 ) -> None:
-    spec = _render(shipped, "talos-prod").find("CiliumNetworkPolicy", "mcp-talos-prod-egress")
+    spec = _render(shipped, "talos-prod").find("CiliumNetworkPolicy", "talos-prod-mcp-egress")
     assert spec.manifest["spec"]["egress"] == [
         {
-            "toCIDR": ["10.30.0.21/32", "10.30.0.22/32", "10.30.0.23/32"],
+            "toCIDR": ["10.10.0.41/32", "10.10.0.42/32", "10.10.0.43/32"],
             "toPorts": [{"ports": [{"port": "50000", "protocol": "TCP"}]}],
         }
     ]
     # stdio: the ToolHive proxy also needs the API server to attach to the server's stdio
-    adguard = _render(shipped, "adguard").find("CiliumNetworkPolicy", "mcp-adguard-egress")
+    adguard = _render(shipped, "adguard").find("CiliumNetworkPolicy", "adguard-mcp-egress")
     assert adguard.manifest["spec"]["egress"][-1] == {"toEntities": ["kube-apiserver"]}
     assert adguard.manifest["spec"]["endpointSelector"] == {
-        "matchLabels": {"toolhive-name": "mcp-adguard"}
+        "matchLabels": {"toolhive-name": "adguard-mcp"}
     }
 
 
@@ -171,9 +177,9 @@ def test_a_remote_server_runs_nothing_and_only_opens_the_gateways_egress_to_it(
 ) -> None:
     rendering = _render(shipped, REMOTE.name)
     assert _kinds(rendering) == {"CiliumNetworkPolicy": 1}
-    spec = rendering.find("CiliumNetworkPolicy", "mcp-docs-search-egress").manifest["spec"]
+    spec = rendering.find("CiliumNetworkPolicy", "docs-search-mcp-egress").manifest["spec"]
     assert spec["endpointSelector"]["matchLabels"]["app.kubernetes.io/instance"] == (
-        "mcpfleet-gateway"
+        "mcp-gateway"
     )
     rules = spec["egress"]
     assert rules[0] == {

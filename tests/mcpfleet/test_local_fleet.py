@@ -241,6 +241,43 @@ def test_up_accepts_access_tokens_from_the_issuer_it_was_pointed_at(fleet: Fleet
     assert metadata["resource"] == f"{fleet.url}/mcp"
 
 
+def test_the_seeds_example_requests_work_against_the_local_fleet(fleet: Fleet) -> None:
+    """The plan's curl examples (docs/seed.md), sent as curl sends them: ``-d`` without a
+    Content-Type labels the JSON a form; the bearer token is the one `make up` printed."""
+    curl_d = {"Content-Type": "application/x-www-form-urlencoded"}
+    auth = {"Authorization": f"Bearer {fleet.token}"}
+    with httpx.Client(base_url=fleet.url, timeout=60) as http:
+        assert http.get("/health").status_code == 200  # ab -n 1000 -c 10 …/health
+        metrics = http.get("/api/v1/metrics")
+        assert metrics.status_code == 200 and "mcp_requests_total" in metrics.text
+        query = http.post(
+            "/api/v1/query",
+            content=b'{"text": "Show me pods in namespace monitoring"}',
+            headers={**curl_d, **auth},
+        )
+        assert query.status_code == 200, query.text
+        assert query.json()["route"] in {"tool", "direct", "escalate", "context"}
+        embed = http.post(
+            "/api/v1/embed", content=b'{"text": "test query"}', headers={**curl_d, **auth}
+        )
+        assert embed.status_code == 200, embed.text
+        assert embed.json()["dimension"] == 384
+        direct = http.post(
+            "/api/v1/query",
+            content=b'{"server": "everything", "tool": "echo", "args": {"message": "seed"}}',
+            headers={**curl_d, **auth},
+        )
+        assert direct.status_code == 200, direct.text
+        assert direct.json()["content"] == [{"type": "text", "text": "Echo: seed"}]
+        pr = http.post(
+            "/api/v1/create-pr",
+            content=b'{"server_name": "test-mcp", "type": "standard", "endpoint": "http://test:8080"}',
+            headers={**curl_d, **auth},
+        )
+        # this fleet was started with `--proposals off`; the route is there and says so
+        assert (pr.status_code, pr.json()["error"]["code"]) == (503, "proposals_off")
+
+
 def test_sigint_stops_everything_cleanly_and_keeps_every_record(fleet: Fleet) -> None:
     children = fleet.descendants()
     assert children, "the gateway's stdio servers run as children"

@@ -20,13 +20,13 @@ def test_render_writes_every_object_grouped_by_component(tmp_path: Path) -> None
     out = tmp_path / "out"
     result = runner.invoke(app, ["render", "--out", str(out), "--catalog", str(SHIPPED)])
     assert result.exit_code == 0, result.output
-    assert "wrote 118 objects in 22 component directories" in result.output
+    assert "wrote 122 objects in 22 component directories" in result.output
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.yaml"))
-    assert len(files) == 118
-    assert "gateway/service-mcpfleet-gateway.yaml" in files
-    assert "server-opnsense/mcpserver-mcp-opnsense.yaml" in files
+    assert len(files) == 122
+    assert "gateway/service-mcp-gateway.yaml" in files
+    assert "server-opnsense/mcpserver-opnsense-mcp.yaml" in files
     assert "operators/helmrelease-toolhive-operator.yaml" in files
-    gateway = (out / "gateway" / "service-mcpfleet-gateway.yaml").read_text()
+    gateway = (out / "gateway" / "service-mcp-gateway.yaml").read_text()
     assert "lbipam.cilium.io/ips: 10.30.0.91" in gateway
 
 
@@ -60,7 +60,7 @@ def test_render_of_a_broken_catalog_lists_the_problems_and_writes_nothing(
 def test_plan_summarises_components_and_lists_prerequisites_and_warnings() -> None:
     result = runner.invoke(app, ["plan", "--catalog", str(SHIPPED)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "118 resources in 22 components" in result.output
+    assert "122 resources in 22 components" in result.output
     assert "server-kubernetes-prod" in result.output
     assert "ClusterRole, ClusterRoleBinding, Deployment" in result.output
     assert "prerequisite: Cilium with LB-IPAM" in result.output
@@ -70,7 +70,7 @@ def test_plan_shows_warnings(catalog_copy: Path) -> None:
     models = catalog_copy / "models.yaml"
     models.write_text(
         models.read_text().replace(
-            "http://mcpfleet-ollama.mcp-system.svc.cluster.local:11434",
+            "http://ollama-triage.mcp-system.svc.cluster.local:11434",
             "http://ollama.mcp-system.svc:11434",
         )
     )

@@ -63,7 +63,7 @@ async def test_the_gateway_process_serves_and_shuts_down_gracefully_on_sigterm(
         path.unlink()
     write_server(catalog_copy, StdioServer(
         name="homelab", kind="stdio", description="Facts about this machine.",
-        package="pypi://mcpfleet", image="ghcr.io/shreck/mcpfleet-runtime:0.1.0",
+        package="pypi://mcpfleet", image="ghcr.io/charlieshreck/mcpfleet-runtime:0.1.0",
         local=LocalRun(command=sys.executable, args=["-m", "runtime.examples.homelab_server"]),
     ))
     env = {**os.environ, "DATABASE_URL": pg_url}

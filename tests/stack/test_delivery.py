@@ -85,13 +85,26 @@ def test_merges_to_main_run_pulumi_up_one_at_a_time() -> None:
     assert up["with"]["command"] == "up"
 
 
+def test_in_argocd_mode_merges_publish_the_manifests_instead_of_pulumi_up() -> None:
+    workflow = _workflow("deploy.yml")
+    jobs = workflow["jobs"]
+    assert jobs["up"]["if"] == "needs.reconciler.outputs.reconciler != 'argocd'"
+    assert jobs["publish"]["if"] == "needs.reconciler.outputs.reconciler == 'argocd'"
+    assert jobs["publish"]["permissions"] == {"contents": "write"}
+    runs = "\n".join(step.get("run", "") for step in jobs["publish"]["steps"])
+    assert "mcpfleet gitops publish --repo . --catalog catalog --push" in runs
+    read = "\n".join(step.get("run", "") for step in jobs["reconciler"]["steps"])
+    assert "platform.gitops.reconciler" in read
+    assert load_catalog(REPO / "catalog").platform.gitops.reconciler == "none"  # the default
+
+
 def test_the_image_workflow_pushes_the_image_the_catalog_deploys() -> None:
     workflow = _workflow("image.yml")
     assert workflow["permissions"]["packages"] == "write"
     image = workflow["env"]["IMAGE"]
     catalog_image = load_catalog(REPO / "catalog").platform.images.runtime
     repository, _, tag = catalog_image.rpartition(":")
-    assert re.sub(r"\$\{\{ github.repository_owner \}\}", "shreck", image) == repository
+    assert re.sub(r"\$\{\{ github.repository_owner \}\}", "charlieshreck", image) == repository
     assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", tag), "catalog pins a released version"
     (build,) = _uses(workflow, "docker/build-push-action@")
     assert build["with"]["push"] == "${{ github.event_name == 'push' }}"

@@ -37,12 +37,12 @@ def test_the_program_builds_the_fleet_from_the_shipped_catalog_with_no_config(
     run_stack: Run,
 ) -> None:
     rendering, program = run_stack()
-    assert len(rendering.objects) == 118
+    assert len(rendering.objects) == 122
     fleet = program["fleet"]
     assert fleet.gateway_ip == "10.30.0.91"
     assert fleet.gateway_url == "http://10.30.0.91:8080"
     assert fleet.server_endpoints["unifi"] == [
-        "http://mcp-unifi.mcp-system.svc.cluster.local:3000/mcp"
+        "http://unifi-mcp.mcp-system.svc.cluster.local:3000/mcp"
     ]
     assert rendering.of_kind("InfisicalSecret")
     assert rendering.of_kind("Secret") == []
@@ -75,14 +75,14 @@ def test_a_missing_secret_fails_the_program_with_the_command_to_set_it(
 ) -> None:
     catalog_dir = _pulumi_backend_catalog(tmp_path)
     secrets = _all_secrets(catalog_dir)
-    del secrets["router"]["GEMINI_API_KEY"]
-    with pytest.raises(MissingSecretsError, match=r"secrets\.router\.GEMINI_API_KEY"):
+    del secrets["router"]["GOOGLE_API_KEY"]
+    with pytest.raises(MissingSecretsError, match=r"secrets\.router\.GOOGLE_API_KEY"):
         run_stack(catalogDir=str(catalog_dir), secrets=secrets)
 
 
 def test_the_program_still_renders_after_a_failed_run(run_stack: Run) -> None:
     rendering, _ = run_stack()
-    assert isinstance(rendering, Rendering) and len(rendering.objects) == 118
+    assert isinstance(rendering, Rendering) and len(rendering.objects) == 122
 
 
 def test_in_cluster_config_drops_the_kubectl_context_from_the_provider(run_stack: Run) -> None:
@@ -93,5 +93,5 @@ def test_in_cluster_config_drops_the_kubectl_context_from_the_provider(run_stack
         (provider,) = [r for r in rendering.records if r.type == "pulumi:providers:kubernetes"]
         return provider.inputs.get("context")
 
-    assert context(default) == "admin@homelab-prod"
+    assert context(default) == "admin@monitoring"
     assert context(inside) is None

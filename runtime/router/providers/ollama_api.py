@@ -7,6 +7,7 @@ import ollama
 
 from runtime.router.errors import AttemptStatus, ProviderError
 from runtime.router.providers.base import Reply, redact, unreadable
+from runtime.telemetry import ollama_timer
 
 __all__ = ["OllamaProvider"]
 
@@ -35,9 +36,10 @@ class OllamaProvider:
         messages = [{"role": "system", "content": system}] if system else []
         messages.append({"role": "user", "content": prompt})
         try:
-            response = await self._client.chat(
-                model=model_id, messages=messages, options={"num_predict": max_tokens}
-            )
+            with ollama_timer("router", model_id):
+                response = await self._client.chat(
+                    model=model_id, messages=messages, options={"num_predict": max_tokens}
+                )
         except ollama.ResponseError as exc:
             status = AttemptStatus.RATE_LIMITED if exc.status_code == 429 else AttemptStatus.ERROR
             reason = f"HTTP {exc.status_code}: {redact(exc.error, self._key)}"

@@ -15,7 +15,7 @@ KEYS = AnnotationKeys("mcp.shreck.io")
 
 def svc(annotations: dict[str, str], ports: list[dict[str, Any]] | None = None) -> dict:
     return {
-        "metadata": {"name": "mcp-notes", "namespace": "tools", "annotations": annotations},
+        "metadata": {"name": "notes-mcp", "namespace": "tools", "annotations": annotations},
         "spec": {"clusterIP": "10.43.0.9", "ports": ports or [{"name": "http", "port": 8080}]},
     }
 
@@ -29,7 +29,7 @@ def test_defaults_give_a_streamable_http_endpoint_at_the_dns_name() -> None:
     endpoint = endpoint_from_service(svc({KEYS.enabled: "true"}), KEYS)
     assert endpoint is not None
     assert endpoint.name == "notes"
-    assert endpoint.url == "http://mcp-notes.tools.svc.cluster.local:8080/mcp"
+    assert endpoint.url == "http://notes-mcp.tools.svc.cluster.local:8080/mcp"
     assert (endpoint.kind, endpoint.transport) == ("http", "streamable-http")
     assert endpoint.problem is None
 
@@ -79,3 +79,66 @@ def test_what_the_compiler_writes_discovery_reads_back_for_every_shipped_server(
 
 def test_capabilities_become_tags_without_mcps_own_words() -> None:
     assert tags_from_capabilities(("tools", "network", "dns", "Bad Tag")) == ["network", "dns"]
+
+
+def test_the_seeds_grafana_example_is_an_http_endpoint_named_as_the_seed_names_it() -> None:
+    """The Service annotated exactly as the seed plan's Phase 5 example."""
+    grafana = {
+        "metadata": {
+            "name": "grafana",
+            "namespace": "monitoring",
+            "annotations": {
+                "mcp.shreck.io/enabled": "true",
+                "mcp.shreck.io/type": "standard",
+                "mcp.shreck.io/capabilities": "dashboards,alerts,datasources",
+                "mcp.shreck.io/port": "3000",
+            },
+        },
+        "spec": {"clusterIP": "10.43.0.10", "ports": [{"name": "http", "port": 3000}]},
+    }
+    endpoint = endpoint_from_service(grafana, KEYS)
+    assert endpoint is not None and endpoint.problem is None
+    assert (endpoint.name, endpoint.kind) == ("grafana", "http")
+    assert endpoint.qualified_name == "monitoring/grafana"
+    assert endpoint.url == "http://grafana.monitoring.svc.cluster.local:3000/mcp"
+    assert tags_from_capabilities(endpoint.capabilities) == ["dashboards", "alerts", "datasources"]
+
+
+def test_the_seeds_type_words_map_to_catalog_kinds_and_kinds_still_work() -> None:
+    kinds = {}
+    for word in ("standard", "kmcp", "toolhive", "Standard", "http", "cluster-api", "remote"):
+        endpoint = endpoint_from_service(svc({KEYS.enabled: "true", KEYS.type: word}), KEYS)
+        assert endpoint is not None and endpoint.problem is None, word
+        kinds[word] = endpoint.kind
+    assert kinds == {
+        "standard": "http",
+        "kmcp": "cluster-api",
+        "toolhive": "stdio",
+        "Standard": "http",
+        "http": "http",
+        "cluster-api": "cluster-api",
+        "remote": "remote",
+    }
+    unknown = endpoint_from_service(svc({KEYS.enabled: "true", KEYS.type: "docker"}), KEYS)
+    assert unknown is not None and unknown.problem is not None
+    assert "'docker' is not one of standard, kmcp, toolhive" in unknown.problem
+
+
+def test_kubectl_annotate_enabled_alone_is_enough_as_in_the_seeds_discovery_test() -> None:
+    """``kubectl annotate svc/test-service mcp.shreck.io/enabled=true -n default``."""
+    service = {
+        "metadata": {
+            "name": "test-service",
+            "namespace": "default",
+            "annotations": {"mcp.shreck.io/enabled": "true"},
+        },
+        "spec": {"ports": [{"port": 8080}]},
+    }
+    endpoint = endpoint_from_service(service, KEYS)
+    assert endpoint is not None and endpoint.problem is None
+    assert (endpoint.name, endpoint.kind, endpoint.qualified_name) == (
+        "test-service",
+        "http",
+        "default/test-service",
+    )
+    assert endpoint.url == "http://test-service.default.svc.cluster.local:8080/mcp"

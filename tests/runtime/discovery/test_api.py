@@ -25,9 +25,11 @@ def endpoint(name: str) -> Endpoint:
     return Endpoint(
         name=name,
         source="kubernetes",
-        origin=f"service mcp-system/mcp-{name}",
+        origin=f"service tools/{name}-mcp",
         url=f"http://10.0.0.1:8080/{name}",
         image=f"ghcr.io/x/{name}:1",
+        namespace="tools",
+        service=f"{name}-mcp",
     )
 
 
@@ -177,3 +179,17 @@ async def test_without_an_admitted_caller_the_scoped_registry_shows_nothing(
         one = await http.get("/v0/servers/alpha")
     assert listed == {"servers": [], "metadata": {"count": 0}}
     assert one.status_code == 404
+
+
+
+async def test_a_discovered_service_is_found_by_the_seeds_namespace_slash_name(
+    client: httpx.AsyncClient,
+) -> None:
+    """The seed registers discovered Services as ``namespace/name``; that name finds them."""
+    by_seed_name = await client.get("/v0/servers/tools/bravo-mcp")
+    assert by_seed_name.status_code == 200
+    fleet = by_seed_name.json()["_meta"]["io.mcpfleet/registry"]
+    assert fleet["name"] == "bravo"
+    assert fleet["discovery"]["qualifiedName"] == "tools/bravo-mcp"
+    assert (await client.get("/v0/servers/io.shreck.mcp/bravo")).status_code == 200
+    assert (await client.get("/v0/servers/other/bravo-mcp")).status_code == 404

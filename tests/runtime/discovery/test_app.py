@@ -26,7 +26,9 @@ async def test_the_service_finds_a_file_endpoint_serves_it_and_proposes_it(
         kubernetes="off", endpoints_dir=endpoints, poll_every=0.05, proposals="local"
     )
     async with serve_http(tool_server("notes", ["add_note"])) as mcp_url:
-        (endpoints / "notes.yaml").write_text(f"name: notes\nurl: {mcp_url}\n")
+        (endpoints / "notes.yaml").write_text(
+            f"name: notes\nurl: {mcp_url}\nimage: ghcr.io/example/notes:1.0\n"
+        )
         async with (
             serve_http(create_app(settings, config), path="") as base,
             httpx.AsyncClient(base_url=base) as http,

@@ -123,3 +123,28 @@ async def test_an_untouched_directory_emits_nothing_after_the_snapshot(tmp_path:
         (tmp_path / "z.yaml").write_text("name: z\nurl: http://127.0.0.1:9/mcp\n")
         await eventually(lambda: events.of(Seen), what="z added")
     assert [type(e) for e in events] == [Snapshot, Seen]
+
+
+def test_the_kind_follows_from_what_the_file_gives(tmp_path: Path) -> None:
+    cases = {
+        "url: http://10.0.0.5:9000/mcp\n": "remote",
+        "url: http://127.0.0.1:9000/mcp\nimage: ghcr.io/x/w:1\n": "http",
+        "url: http://10.0.0.5:9000/mcp\nimage: ghcr.io/x/w:1\nkind: kmcp\n": "cluster-api",
+        "url: http://10.0.0.5:9000/mcp\nkind: standard\nimage: ghcr.io/x/w:1\n": "http",
+        "url: http://10.0.0.5:9000/mcp\nkind: toolhive\n": "stdio",
+        "command: weather-mcp\nimage: ghcr.io/x/w:1\npackage: npx://weather-mcp\n": "stdio",
+    }
+    for body, kind in cases.items():
+        file = tmp_path / "weather.yaml"
+        file.write_text(f"name: weather\n{body}")
+        (endpoint,) = read_endpoint_file(file)
+        assert endpoint.problem is None, (body, endpoint.problem)
+        assert endpoint.kind == kind, body
+
+
+def test_a_kind_the_fleet_runs_without_an_image_is_a_problem_of_the_file(tmp_path: Path) -> None:
+    file = tmp_path / "weather.yaml"
+    file.write_text("name: weather\nurl: http://10.0.0.5:9000/mcp\nkind: http\n")
+    (endpoint,) = read_endpoint_file(file)
+    assert endpoint.problem is not None
+    assert "kind `http` runs in the cluster and needs `image`" in endpoint.problem

@@ -71,11 +71,11 @@ def source_for(api: client.ApiClient, relist_every: float = 3600) -> KubernetesS
 async def test_initial_list_reports_only_annotated_services_with_their_endpoints(
     cluster: FakeCluster, api: client.ApiClient
 ) -> None:
-    cluster.apply(service("mcp-weather", annotations=annotated(**{KEYS.port: "8080"})))
+    cluster.apply(service("weather-mcp", annotations=annotated(**{KEYS.port: "8080"})))
     cluster.apply(service("plain-web", annotations={"team": "web"}))
     sidecar = {"name": "proxy", "image": "envoy:1", "ports": [{"containerPort": 9901}]}
     server = {"name": "mcp", "image": "ghcr.io/x/weather:1.2", "ports": [{"containerPort": 8080}]}
-    labels = {"app": "mcp-weather"}
+    labels = {"app": "weather-mcp"}
     cluster.pods.append(
         {
             "metadata": {"name": "w-1", "namespace": "mcp-system", "labels": labels},
@@ -88,7 +88,7 @@ async def test_initial_list_reports_only_annotated_services_with_their_endpoints
     assert endpoint.name == "weather"
     assert endpoint.url == "http://127.0.0.1:8080/mcp"
     assert endpoint.image == "ghcr.io/x/weather:1.2"
-    assert endpoint.origin == "service mcp-system/mcp-weather"
+    assert endpoint.origin == "service mcp-system/weather-mcp"
     assert endpoint.problem is None
 
 
@@ -97,11 +97,11 @@ async def test_added_modified_and_deleted_services_become_seen_and_gone_events(
 ) -> None:
     async with running(source_for(api)) as events:
         await eventually(lambda: cluster.watches(), what="the watch to start")
-        cluster.apply(service("mcp-a", annotations=annotated()))
+        cluster.apply(service("a-mcp", annotations=annotated()))
         await eventually(lambda: events.of(Seen), what="ADDED")
-        cluster.apply(service("mcp-a", annotations=annotated(**{KEYS.path: "/v2/mcp"})))
+        cluster.apply(service("a-mcp", annotations=annotated(**{KEYS.path: "/v2/mcp"})))
         await eventually(lambda: len(events.of(Seen)) == 2, what="MODIFIED")
-        cluster.delete("mcp-system", "mcp-a")
+        cluster.delete("mcp-system", "a-mcp")
         gone = await eventually(lambda: events.of(Gone), what="DELETED")
     assert [e.endpoint.path for e in events.of(Seen)] == ["/mcp", "/v2/mcp"]
     assert gone == [Gone("kubernetes", "a")]
@@ -110,10 +110,10 @@ async def test_added_modified_and_deleted_services_become_seen_and_gone_events(
 async def test_removing_the_enabled_annotation_reports_the_endpoint_gone(
     cluster: FakeCluster, api: client.ApiClient
 ) -> None:
-    cluster.apply(service("mcp-a", annotations=annotated()))
+    cluster.apply(service("a-mcp", annotations=annotated()))
     async with running(source_for(api)) as events:
         await eventually(lambda: cluster.watches(), what="the watch to start")
-        cluster.apply(service("mcp-a", annotations={KEYS.enabled: "false"}))
+        cluster.apply(service("a-mcp", annotations={KEYS.enabled: "false"}))
         gone = await eventually(lambda: events.of(Gone), what="Gone")
     assert gone == [Gone("kubernetes", "a")]
 
@@ -123,12 +123,12 @@ async def test_a_dropped_watch_resumes_from_the_last_resource_version_without_re
 ) -> None:
     async with running(source_for(api)) as events:
         await eventually(lambda: cluster.watches(), what="the watch to start")
-        cluster.apply(service("mcp-a", annotations=annotated()))
+        cluster.apply(service("a-mcp", annotations=annotated()))
         await eventually(lambda: events.of(Seen), what="ADDED")
         last_version = cluster.resource_version
         cluster.drop_watches()
         await eventually(lambda: len(cluster.watches()) >= 2, what="a second watch")
-        cluster.apply(service("mcp-b", annotations=annotated()))
+        cluster.apply(service("b-mcp", annotations=annotated()))
         await eventually(lambda: len(events.of(Seen)) == 2, what="the event after the drop")
     resumed = cluster.watches()[1]
     assert resumed.query["resourceVersion"] == str(last_version)
@@ -138,12 +138,12 @@ async def test_a_dropped_watch_resumes_from_the_last_resource_version_without_re
 async def test_410_gone_on_resume_forces_a_full_relist(
     cluster: FakeCluster, api: client.ApiClient
 ) -> None:
-    cluster.apply(service("mcp-a", annotations=annotated()))
+    cluster.apply(service("a-mcp", annotations=annotated()))
     async with running(source_for(api)) as events:
         await eventually(lambda: cluster.watches(), what="the watch to start")
         cluster.compact()
         cluster.services.clear()  # changed while nobody watched: only a relist can tell
-        cluster.apply(service("mcp-b", annotations=annotated()))
+        cluster.apply(service("b-mcp", annotations=annotated()))
         cluster.compact()
         cluster.drop_watches()
         snapshots = await eventually(lambda: events.of(Snapshot)[1:], what="a relist")
@@ -170,7 +170,7 @@ async def test_stopping_the_source_ends_its_watch_thread(
 async def test_a_service_with_a_bad_port_annotation_is_reported_with_its_problem(
     cluster: FakeCluster, api: client.ApiClient
 ) -> None:
-    cluster.apply(service("mcp-a", annotations=annotated(**{KEYS.port: "9999"})))
+    cluster.apply(service("a-mcp", annotations=annotated(**{KEYS.port: "9999"})))
     async with running(source_for(api)) as events:
         snapshot = (await eventually(lambda: events.of(Snapshot)))[0]
     (endpoint,) = snapshot.endpoints
@@ -182,7 +182,7 @@ async def test_an_answer_that_is_not_the_apis_is_retried_until_a_real_list_comes
     cluster: FakeCluster, api: client.ApiClient
 ) -> None:
     cluster.garbage_lists = 2
-    cluster.apply(service("mcp-a", annotations=annotated()))
+    cluster.apply(service("a-mcp", annotations=annotated()))
     async with running(source_for(api)) as events:
         snapshot = (await eventually(lambda: events.of(Snapshot), what="a good list"))[0]
     assert [e.name for e in snapshot.endpoints] == ["a"]

@@ -50,7 +50,7 @@ async def test_an_annotated_service_becomes_a_healthy_registry_row_with_its_real
 ) -> None:
     cluster = FakeCluster()
     async with serve_http(tool_server("weather", ["forecast", "alerts"])) as url:
-        cluster.apply(mcp_service("mcp-weather", url))
+        cluster.apply(mcp_service("weather-mcp", url))
         with api_client(cluster) as api:
             async with run_discovery(db, [kubernetes_source(api)]) as running:
                 record = await eventually_row(running, "weather", lambda r: r.health == "healthy")
@@ -58,7 +58,8 @@ async def test_an_annotated_service_becomes_a_healthy_registry_row_with_its_real
     assert (record.source, record.in_catalog, record.kind) == ("discovery", False, "http")
     assert record.endpoints == [url]
     assert record.description == "weather tools for the house"
-    assert record.discovery["origin"] == "service mcp-system/mcp-weather"
+    assert record.discovery["origin"] == "service mcp-system/weather-mcp"
+    assert record.discovery["qualifiedName"] == "mcp-system/weather-mcp"  # the seed's name
     assert record.discovery["serverInfo"]["name"] == "weather"
 
 
@@ -103,11 +104,11 @@ async def test_a_changed_annotation_reprobes_and_the_registry_follows(db: Databa
     cluster = FakeCluster()
     first, second = tool_server("a", ["one"]), tool_server("b", ["two", "three"])
     async with serve_http(first) as url_a, serve_http(second) as url_b:
-        cluster.apply(mcp_service("mcp-moving", url_a))
+        cluster.apply(mcp_service("moving-mcp", url_a))
         with api_client(cluster) as api:
             async with run_discovery(db, [kubernetes_source(api)]) as running:
                 await eventually_row(running, "moving", lambda r: r.health == "healthy")
-                cluster.apply(mcp_service("mcp-moving", url_b))
+                cluster.apply(mcp_service("moving-mcp", url_b))
                 moved = await eventually_row(
                     running, "moving", lambda r: len(r.tools) == 2, what="re-probe"
                 )
@@ -117,11 +118,11 @@ async def test_a_changed_annotation_reprobes_and_the_registry_follows(db: Databa
 async def test_a_deleted_service_leaves_the_registry(db: Database) -> None:
     cluster = FakeCluster()
     async with serve_http(tool_server()) as url:
-        cluster.apply(mcp_service("mcp-weather", url))
+        cluster.apply(mcp_service("weather-mcp", url))
         with api_client(cluster) as api:
             async with run_discovery(db, [kubernetes_source(api)]) as running:
                 await eventually_row(running, "weather", lambda r: r.health == "healthy")
-                cluster.delete("mcp-system", "mcp-weather")
+                cluster.delete("mcp-system", "weather-mcp")
 
                 async def removed() -> bool:
                     return await running.records.get("weather") is None
@@ -147,7 +148,7 @@ async def test_a_new_server_is_proposed_once_even_across_a_restart(
 ) -> None:
     cluster = FakeCluster()
     async with serve_http(tool_server("weather", ["forecast"])) as url:
-        cluster.apply(mcp_service("mcp-weather", url))
+        cluster.apply(mcp_service("weather-mcp", url))
         with api_client(cluster) as api:
             for expected in ("opened", "unchanged"):
                 async with run_discovery(db, [kubernetes_source(api)], repo=repo) as running:
@@ -172,7 +173,7 @@ async def test_tool_and_image_drift_are_reported_and_proposed_as_an_update(
     cluster = FakeCluster()
     live = tool_server("k8s", ["pods_list", "events_list"])
     async with serve_http(live) as url:
-        svc = mcp_service("mcp-kubernetes-prod", url)
+        svc = mcp_service("kubernetes-prod-mcp", url)
         cluster.apply(svc)
         cluster.pods.append(
             {
@@ -215,7 +216,9 @@ async def test_a_forge_outage_delays_the_proposal_and_never_loses_it(db: Databas
         forge = GitHubForge(hub.full_name, hub.token, api_url=hub.base_url)
         proposer = Proposer(forge, catalog_dir=SHIPPED_CATALOG)
         async with serve_http(tool_server("notes", ["add_note"])) as url:
-            endpoint = Endpoint(name="notes", source="kubernetes", origin="t", url=url)
+            endpoint = Endpoint(
+                name="notes", source="kubernetes", origin="t", url=url, image="ex/notes:1"
+            )
             hub.fail_next.extend([502, 502])
             async with run_discovery(db, [source], proposer=proposer) as running:
                 await source.queue.put(Seen(endpoint))

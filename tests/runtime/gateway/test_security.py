@@ -62,7 +62,7 @@ async def gateway(
     # resolved from the gateway's environment as in a pod.
     remote = RemoteServer(
         name="flaky", kind="remote", description="test upstream", urls=[flaky_http.url],
-        secrets=[SecretRef(env="FLAKY_TOKEN", path="/mcp-servers/flaky", key="TOKEN")],
+        secrets=[SecretRef(env="FLAKY_TOKEN", path="/infrastructure/flaky", key="TOKEN")],
     )
     catalog = load_catalog(SHIPPED_CATALOG).model_copy(update={"servers": (remote,)})
     flaky = specs_from_catalog(catalog, local=True, environ={"FLAKY_TOKEN": UPSTREAM_SECRET})

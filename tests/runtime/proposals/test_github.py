@@ -23,7 +23,7 @@ WEATHER = Endpoint(
     origin="service mcp-system/mcp-weather",
     url="http://10.0.0.7:8080/mcp",
     namespace="mcp-system",
-    service="mcp-weather",
+    service="weather-mcp",
     port=8080,
     path="/mcp",
 )
@@ -68,7 +68,7 @@ def test_a_new_server_opens_a_labelled_pull_request_with_its_tools(
     assert "service mcp-system/mcp-weather" in pull["body"]
     text = hub.file("discovery/add-weather", "catalog/servers/weather.yaml")
     assert text is not None and "kind: remote" in text
-    assert "http://mcp-weather.mcp-system.svc.cluster.local:8080/mcp" in text
+    assert "http://weather-mcp.mcp-system.svc.cluster.local:8080/mcp" in text
 
 
 def test_a_rerun_leaves_the_open_pull_request_alone(hub: FakeGitHub, catalog_dir: Path) -> None:

@@ -30,7 +30,7 @@ WEATHER = Endpoint(
     url="http://10.0.0.7:8080/mcp",
     image="ghcr.io/example/weather:1.0",
     namespace="mcp-system",
-    service="mcp-weather",
+    service="weather-mcp",
     port=8080,
     path="/mcp",
 )
@@ -152,7 +152,7 @@ def test_a_drift_update_changes_only_the_measured_lines_and_keeps_comments(
     assert after["server"].pop("tools") == ["events_list", "pods_list"]
     assert after == before
     text = git(repo, "show", f"{outcome.branch}:catalog/servers/kubernetes-prod.yaml")
-    assert "# ServiceAccount + read-only ClusterRole" in text
+    assert "# monitoring cluster the fleet runs in" in text  # the operator's comments stay
 
 
 def test_an_entry_that_breaks_a_cross_file_rule_is_refused_with_the_problem(

@@ -48,7 +48,7 @@ def test_a_change_to_the_catalog_is_seen_by_the_next_check(
     assert check.problems("clash", CLASH.format(port=9100)) == []
     platform = catalog / "platform.yaml"
     before = platform.stat().st_mtime_ns
-    platform.write_text(platform.read_text().replace("metricsPort: 9090", "metricsPort: 9100"))
+    platform.write_text(platform.read_text().replace("metricsPort: 8081", "metricsPort: 9100"))
     os.utime(platform, ns=(before + 1_000_000_000, before + 1_000_000_000))  # coarse clocks
     (problem,) = check.problems("clash", CLASH.format(port=9100))
     assert problem.message == "port 9100 is already used by gateway.metricsPort"

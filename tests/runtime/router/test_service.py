@@ -3,12 +3,15 @@ Prometheus series. The fakes stand for Anthropic, Gemini and Ollama (see ``fakes
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from runtime.contracts import Completer
 from runtime.db import Database
+from runtime.gateway.logs import JsonFormatter
 from runtime.router import AllModelsFailed, AttemptStatus, InvalidRequest
 from tests.runtime.router.conftest import UNCACHED, RouterUnderTest, router_on
 from tests.runtime.router.fakes import ANTHROPIC_KEY, GOOGLE_KEY, Answer, Fail, Fakes, Hang
@@ -195,6 +198,23 @@ async def test_a_spent_budget_sends_every_request_to_the_local_model(
     assert routed.fakes.anthropic.script.requests == []
     assert routed.sample("mcpfleet_budget_spent_ratio") == pytest.approx(1.0)
     assert routed.sample("mcpfleet_budget_exhausted") == 1
+
+
+async def test_an_ollama_call_is_timed_for_the_llm_latency_alert_and_logged_as_json(
+    routed: RouterUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``ollama_request_duration_seconds{caller="router"}`` feeds LLMHighLatency; the JSON
+    log line per call is what the seed's LogQL example filters on (model, cost)."""
+    labels = {"caller": "router", "model": LLAMA}
+    before = routed.sample("ollama_request_duration_seconds_count", **labels)
+    await spend(routed.db, 10.0)  # the budget is spent: llama-local (Ollama) answers
+    with caplog.at_level(logging.INFO, logger="runtime.router.service"):
+        answer = await routed.router.route("prove it", task_type="reasoning")
+    assert answer.completion.model == "llama-local"
+    assert routed.sample("ollama_request_duration_seconds_count", **labels) == before + 1
+    (record,) = [r for r in caplog.records if r.getMessage() == "model call"]
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["model"], line["cost"], line["task_type"]) == ("llama-local", 0.0, "reasoning")
 
 
 async def test_the_spent_ratio_gauge_follows_todays_spend_below_the_budget(

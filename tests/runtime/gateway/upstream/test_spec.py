@@ -53,8 +53,8 @@ def test_a_local_stdio_server_gets_its_env_and_its_secrets_from_the_gateways_env
         name="homelab", kind="stdio", description="this machine",
         package="uvx://homelab", image="ghcr.io/example/homelab:1",
         env={"LEVEL": "info"},
-        secrets=[SecretRef(env="HOMELAB_TOKEN", path="/mcp-servers/homelab", key="TOKEN"),
-                 SecretRef(env="NOT_SET", path="/mcp-servers/homelab", key="OTHER")],
+        secrets=[SecretRef(env="HOMELAB_TOKEN", path="/infrastructure/homelab", key="TOKEN"),
+                 SecretRef(env="NOT_SET", path="/infrastructure/homelab", key="OTHER")],
         local=LocalRun(command="python", args=["-m", "runtime.examples.homelab_server"],
                        env={"LEVEL": "debug"}),
     )
@@ -74,7 +74,7 @@ def test_a_remote_server_sends_its_token_secret_as_a_bearer_header(shipped: Cata
     remote = RemoteServer(
         name="saas", kind="remote", description="hosted", transport="sse",
         urls=["https://a.example/sse", "https://b.example/sse"],
-        secrets=[SecretRef(env="SAAS_TOKEN", path="/mcp-servers/saas", key="API_TOKEN")],
+        secrets=[SecretRef(env="SAAS_TOKEN", path="/infrastructure/saas", key="API_TOKEN")],
     )
     for local in (True, False):
         (spec,) = specs_from_catalog(
