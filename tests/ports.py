@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LISTENING", "announced_port", "log_reader", "refusing_port"]
+__all__ = ["LISTENING", "announced_port", "log_reader", "refusing_port", "unused_port"]
 
 LISTENING = re.compile(
     r"(?:listening on |Uvicorn running on http://|local fleet is up at http://)"
@@ -40,6 +40,15 @@ def refusing_port() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield int(sock.getsockname()[1])
+
+
+def unused_port() -> int:
+    """A loopback port nothing uses right now, for a server whose own configuration must
+    name its URL before it starts (an OAuth issuer, a resource URI). Prefer a server that
+    binds port 0 and announces it (:func:`announced_port`); this leaves a short race."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def announced_port(

@@ -21,6 +21,7 @@ from runtime.db import Database
 from runtime.router import RouterClient
 from runtime.settings import Settings
 from runtime.store import TokenStore
+from runtime.triage.execution import NO_MODEL
 
 
 @asynccontextmanager
@@ -57,13 +58,16 @@ async def test_the_pod_gateway_answers_questions_and_offers_find_tools(
             answered = await http.post("/api/v1/query", json={"text": "what is a kubernetes pod"})
             assert answered.status_code == 200, answered.text
             assert answered.json()["route"] == "direct"
-            assert answered.json()["answer"].startswith("No local LLM is configured or reachable")
-            # An escalation goes to the router at --router-url (nothing listens there).
+            # No local LLM, and the router (at --router-url, where nothing listens) cannot
+            # answer either: one sentence naming what to configure, never a tool call.
+            assert answered.json()["answer"] == NO_MODEL
+            assert answered.json()["result"] is None
             question = "design a backup strategy for my kubernetes cluster and its trade-offs"
             escalated = await http.post("/api/v1/query", json={"text": question})
             assert escalated.status_code == 200, escalated.text
             assert escalated.json()["route"] == "escalate"
-            assert "cannot reach the router" in escalated.json()["answer"]
+            assert escalated.json()["answer"] == NO_MODEL
+            assert "cannot reach the router" in escalated.json()["needs"]["models"]
             # Triage's own errors keep their status and reason in the gateway's JSON shape
             # (not the generic 500): here, the first tool index not built yet.
             app.state.triage.fleet._ready.clear()

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from runtime.db import open_database
 from runtime.settings import Settings
+from tests.ports import unused_port
 from tests.runtime.gateway.oauth.authorization_server import AuthorizationServer, OAuthClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,15 +53,6 @@ class Fleet:
 
     def descendants(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children(recursive=True)
-
-
-def _free_port() -> int:
-    """A port for ``up`` known before it starts: the identity provider must name this
-    fleet's resource URI (``http://127.0.0.1:PORT/mcp``) in its configuration first. The
-    port is free when chosen; ``up`` binds it first thing and says so if it was taken."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _collect(process: subprocess.Popen[str], lines: list[str]) -> threading.Thread:
@@ -92,7 +83,7 @@ def fleet() -> Iterator[Fleet]:
     # PostgreSQL's system user could then no longer traverse
     root = Path(tempfile.mkdtemp(prefix="mcpfleet-up-test-"))
     data_dir = root / "state"
-    port = _free_port()
+    port = unused_port()
     # an identity provider for `--issuer`: real oidc-provider, tokens for this fleet's /mcp
     issuer = AuthorizationServer(
         root / "oidc",

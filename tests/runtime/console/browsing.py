@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 import httpx
 import psycopg
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.ports import unused_port
 
 __all__ = [
     "CHROMIUM",
@@ -125,12 +126,6 @@ class Browsing:
         assert path.stat().st_size > 5_000, f"{name}.png looks empty"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _scratch_clone(root: Path) -> Path:
     """A git repository holding a copy of the catalog, for discovery's local proposals."""
     repo = root / "proposals-repo"
@@ -196,7 +191,7 @@ def running_fleet(database_url: str) -> Iterator[Fleet]:
     root = Path(tempfile.mkdtemp(prefix="mcpfleet-console-test-"))
     data_dir = root / "state"
     _endpoint_file(data_dir / "endpoints")
-    port = _free_port()
+    port = unused_port()
     env = {
         **os.environ,
         "COLUMNS": "200",

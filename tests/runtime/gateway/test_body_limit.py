@@ -23,8 +23,9 @@ from runtime.db import Database
 from runtime.gateway import GatewayConfig, GatewayExtension
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
+from tests.ports import unused_port
 from tests.runtime.gateway.conftest import SHIPPED_CATALOG
-from tests.runtime.gateway.peers import SERVERS, Peer, free_port
+from tests.runtime.gateway.peers import SERVERS, Peer
 from tests.runtime.gateway.running import RunningGateway, issue_token, run_gateway
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -37,7 +38,7 @@ MODERN = {"MCP-Protocol-Version": "2026-07-28"}
 @pytest.fixture(scope="module")
 def small_upstream(peer_logs: Path) -> Iterator[Peer]:
     """A real SDK server that refuses bodies over 1 KiB with its own 413."""
-    port = free_port()
+    port = unused_port()
     argv = [
         sys.executable,
         str(SERVERS / "slow.py"),

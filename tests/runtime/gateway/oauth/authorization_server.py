@@ -15,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from tests.runtime.gateway.peers import REPO, Peer, free_port
+from tests.ports import unused_port
+from tests.runtime.gateway.peers import REPO, Peer
 
 __all__ = ["AuthorizationServer", "OAuthClient"]
 
@@ -50,7 +51,7 @@ class AuthorizationServer:
         path: str = "/realms/homelab",
         oauth_metadata: bool = True,
     ) -> None:
-        self.port = free_port()
+        self.port = unused_port()
         self.issuer = f"http://127.0.0.1:{self.port}{path}"
         self.clients = {c.client_id: c for c in clients}
         config = {

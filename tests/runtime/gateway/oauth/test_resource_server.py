@@ -36,8 +36,9 @@ from runtime.gateway.oauth import ResourceServer
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
 from runtime.triage.host import FIND_TOOLS, TriageHost
+from tests.ports import unused_port
 from tests.runtime.gateway.oauth.authorization_server import AuthorizationServer, OAuthClient
-from tests.runtime.gateway.peers import SERVERS, Peer, free_port
+from tests.runtime.gateway.peers import SERVERS, Peer
 from tests.runtime.gateway.running import (
     RunningGateway,
     issue_token,
@@ -89,7 +90,7 @@ def issuer_for(auth: AuthorizationServer) -> Issuer:
 
 
 def headers_peer(log_dir: Path, seen: Path) -> Peer:
-    port = free_port()
+    port = unused_port()
     argv = [sys.executable, str(SERVERS / "headers.py"), "--port", str(port), "--log", str(seen)]
     return Peer(argv, port=port, path="/mcp", log=log_dir / f"headers-{port}.log")
 
@@ -101,7 +102,7 @@ async def fleet(
     everything_http: Peer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Fleet]:
-    port = free_port()
+    port = unused_port()
     resource = f"http://127.0.0.1:{port}/mcp"
     work = tmp_path_factory.mktemp("oauth")
     auth = AuthorizationServer(
@@ -522,7 +523,7 @@ async def test_the_provider_going_away_does_not_break_tokens_whose_keys_are_cach
     module_settings: Settings, everything_http: Peer, tmp_path: Path
 ) -> None:
     """How long they stay trusted (``keepKeysFor``) is test_keys.py's, on a clock it holds."""
-    port = free_port()
+    port = unused_port()
     resource = f"http://127.0.0.1:{port}/mcp"
     auth = AuthorizationServer(
         tmp_path, resources={resource: "mcp:all"}, clients=[OAuthClient("full", "mcp:all")]
@@ -548,11 +549,11 @@ async def test_an_issuer_whose_keys_cannot_be_had_is_503_not_401(
     module_settings: Settings, everything_http: Peer
 ) -> None:
     """Not the client's fault: its token may be fine, the gateway cannot check it now."""
-    port = free_port()
+    port = unused_port()
     gone = Issuer.model_validate(
         {
             "name": "gone",
-            "issuer": f"http://127.0.0.1:{free_port()}/realms/gone",
+            "issuer": f"http://127.0.0.1:{unused_port()}/realms/gone",
             "access": [{"scope": "mcp:all", "allow": ["*"]}],
         }
     )
