@@ -11,7 +11,14 @@ from typing import Any, Protocol
 
 from runtime.store.tokens import Principal
 
-__all__ = ["Completer", "Completion", "CompletionFailed", "ToolCaller", "ToolOutcome"]
+__all__ = [
+    "CallObserver",
+    "Completer",
+    "Completion",
+    "CompletionFailed",
+    "ToolCaller",
+    "ToolOutcome",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,15 @@ class ToolCaller(Protocol):
         client: str,
         principal: Principal | None = None,
     ) -> ToolOutcome: ...
+
+
+class CallObserver(Protocol):
+    """Told of each successful tool call the gateway made (triage learns from the calls that
+    follow its ``find_tools`` answers). Called inline: it must return at once and not raise;
+    slow work goes to a task of its own.
+    """
+
+    def tool_called(self, server: str, tool: str, *, client: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def eval_(
         "--tools",
         help="Directory of tool lists (<server>.json, the tools/list answer); loads exactly "
         "the servers in it. Default: the eval fleet from mcp-tools/ beside the file's "
-        "directory (eval/mcp-tools for eval/sets/*.jsonl).",
+        "directory or above it (eval/mcp-tools for every set under eval/).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as one JSON object."),
     predictions: Path | None = typer.Option(

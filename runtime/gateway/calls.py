@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import mcp_types as types
 
-from runtime.contracts import ToolOutcome
+from runtime.contracts import CallObserver, ToolOutcome
 from runtime.gateway.access import check_tool, is_read_only
 from runtime.gateway.errors import GatewayError
 from runtime.gateway.metrics import UNKNOWN_TOOL, GatewayMetrics
@@ -54,6 +54,7 @@ class ToolCalls:
         self.pool = pool
         self.metrics = metrics
         self.audit = audit
+        self.observers: list[CallObserver] = []
 
     async def call(
         self,
@@ -113,9 +114,7 @@ class ToolCalls:
     ) -> ToolOutcome:
         """The :class:`~runtime.contracts.ToolCaller` contract, in plain JSON-able form."""
         started = time.perf_counter()
-        result = await self.call(
-            server, tool, dict(arguments), client=client, principal=principal
-        )
+        result = await self.call(server, tool, dict(arguments), client=client, principal=principal)
         structured = result.structured_content
         return ToolOutcome(
             server=server,
@@ -161,7 +160,9 @@ class ToolCalls:
             client_id=principal.client_id if principal else None,
             on_behalf_of=on_behalf_of,
         )
-        if status != "ok":
+        if status == "ok":
+            self._tell_observers(server, tool, client)
+        else:
             logger.warning(
                 "tool call failed",
                 extra={
@@ -174,6 +175,14 @@ class ToolCalls:
                     "error": error,
                 },
             )
+
+    def _tell_observers(self, server: str, tool: str, client: str) -> None:
+        """An observer's bug must never fail the call it observes."""
+        for observer in self.observers:
+            try:
+                observer.tool_called(server, tool, client=client)
+            except Exception:
+                logger.exception("call observer %r failed", observer)
 
     def _known(self, server: str, tool: str) -> bool:
         """Only listed tools become metric labels, so random names cannot blow up cardinality."""

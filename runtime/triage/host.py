@@ -72,11 +72,18 @@ class TriageHost:
                 "completer": getattr(app.state, "model_router", None),
                 **self.options,
             }
+            calls = getattr(app.state, "calls", None)
+            observers: list[Any] | None = getattr(calls, "observers", None)
             async with open_triage(self.settings.loaded_catalog, db, **options) as service:
                 self.service = app.state.triage = service
+                if observers is not None:  # learn from calls that follow find_tools
+                    observers.append(service)
                 try:
                     yield
                 finally:
+                    if observers is not None:
+                        observers.remove(service)
+                    await service.settle()
                     self.service = app.state.triage = None
 
         return run()
@@ -94,7 +101,7 @@ class TriageHost:
         if self.service is None:
             return _tool_error("triage is starting; try again shortly")
         try:
-            found = await self.service.find_tools(query, k, principal)
+            found = await self.service.find_tools(query, k, principal, client=principal.name)
         except TriageError as exc:
             return _tool_error(exc.reason)
         payload = {"tools": [f.model_dump(by_alias=True) for f in found]}

@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import numpy as np
@@ -28,6 +28,7 @@ from runtime.triage.decision import Decision, Route
 from runtime.triage.embedding import Embedder, EmbeddingError, MiniLMEmbedder
 from runtime.triage.execution import Answer, CachePolicy, QueryExecutor
 from runtime.triage.fleet import FleetIndex
+from runtime.triage.follow_up import RecentSearches
 from runtime.triage.local_llm import OllamaLlm
 from runtime.triage.policy import ExecutionPolicy
 from runtime.triage.remote_embedding import OllamaEmbedder, embedder_for
@@ -58,6 +59,8 @@ class TriageService:
     llm: OllamaLlm | None = None
     tool_caller: ToolCaller | None = None
     completer: Completer | None = None
+    searches: RecentSearches = field(default_factory=RecentSearches)
+    _learning: set[asyncio.Task[None]] = field(default_factory=set, repr=False)
 
     async def embed(self, text: str) -> np.ndarray:
         """Raises: TriageError 503 when the embedding model fails."""
@@ -84,9 +87,18 @@ class TriageService:
         return decision.model_copy(update={"timings": timings})
 
     async def find_tools(
-        self, query: str, k: int = 10, access: Principal | None = None
+        self,
+        query: str,
+        k: int = 10,
+        access: Principal | None = None,
+        *,
+        client: str | None = None,
     ) -> list[FoundTool]:
-        """The ``k`` tools best fitting ``query`` among those ``access`` may call (None: all)."""
+        """The ``k`` tools best fitting ``query`` among those ``access`` may call (None: all).
+
+        With ``client``, the search is kept for a while: if that client then calls one of
+        the tools offered, the pair is remembered (see :meth:`tool_called`).
+        """
         self.require_index()
         vector = await self.embed(query)
         triage = self.fleet.triage
@@ -108,7 +120,32 @@ class TriageService:
                     score=candidate.score,
                 )
             )
+        if client is not None and found:
+            self.searches.searched(client, query, vector, [f"{f.server}/{f.tool}" for f in found])
         return found
+
+    def tool_called(self, server: str, tool: str, *, client: str) -> None:
+        """The gateway's :class:`~runtime.contracts.CallObserver` hook: a successful call that
+        follows ``client``'s ``find_tools`` search teaches memory the search's words."""
+        search = self.searches.follow_up(client, server, tool)
+        if search is None:
+            return
+        remember = self.fleet.memory.remember(
+            search.query, search.vector, server, tool, client=client, source="find_tools"
+        )
+        task = asyncio.create_task(remember, name="triage-remember-find-tools")
+        self._learning.add(task)
+        task.add_done_callback(self._learned)
+
+    def _learned(self, task: asyncio.Task[None]) -> None:
+        self._learning.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not remember a find_tools follow-up: %s", task.exception())
+
+    async def settle(self) -> None:
+        """Wait for pending memory writes (shutdown, tests)."""
+        if self._learning:
+            await asyncio.gather(*self._learning, return_exceptions=True)
 
     async def query(
         self,

@@ -52,7 +52,7 @@ def test_triage_eval_help_explains_the_file_format_itself() -> None:
     for field in ('"id"', '"query"', '"route"', '"tool"', '"alternatives"'):
         assert field in text
     assert "tool, direct, escalate or context" in text
-    assert "eval/sets/README.md" in text
+    assert "eval/FORMAT.md" in text
     assert "shared/" not in text
 
 
