@@ -21,6 +21,7 @@ from runtime.discovery.api import registry_namespace, registry_router
 from runtime.discovery.app import running_discovery
 from runtime.discovery.config import DiscoveryConfig
 from runtime.gateway import GatewayConfig, GatewayError, GatewayExtension, GatewayTool, create_app
+from runtime.gateway.auth import BearerTokens
 from runtime.gateway.security import Guard
 from runtime.proposals.api import proposals_router
 from runtime.router import RouterClient, create_router_api, hosted_model_router
@@ -120,6 +121,8 @@ class GuardGate:
     def tokens(self, request: Request) -> TokenStore:
         guard: Guard | None = getattr(request.app.state, "guard", None)
         verifier = guard.verifier if guard is not None else None
+        if isinstance(verifier, BearerTokens):  # mcpfleet tokens beside OAuth access tokens
+            verifier = verifier.tokens
         if isinstance(verifier, TokenStore):
             return verifier  # revocations then apply at once in this gateway
         return TokenStore(request.app.state.database)

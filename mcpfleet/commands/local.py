@@ -8,16 +8,17 @@ import json
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from catalog.auth import Issuer
 from mcpfleet.commands.catalog import catalog_or_exit
 from mcpfleet.state import token_file
+
+if TYPE_CHECKING:  # the CLI starts without the runtime, pydantic or the catalog model
+    from catalog.auth import Issuer
 
 __all__ = ["cli_issuer", "listen", "query", "up"]
 
@@ -146,6 +147,10 @@ def cli_issuer(issuer: str | None, grants: list[str], console: Console) -> Issue
     if not rules:
         console.print("[red]✗[/red] --issuer needs at least one --grant SCOPE=GRANT[,GRANT…]")
         raise typer.Exit(2)
+    from pydantic import ValidationError
+
+    from catalog.auth import Issuer
+
     try:
         return Issuer.model_validate({"name": "cli", "issuer": issuer, "access": rules})
     except ValidationError as exc:

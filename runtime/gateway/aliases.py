@@ -187,9 +187,14 @@ _DIRECT_CALL = {
     "description": "The seed's direct call: run `tool` of `server` with `args`.",
     "required": ["server", "tool"],
     "properties": {
-        "server": {"type": "string", "description": "Catalog or Kubernetes (`-mcp`) name."},
-        "tool": {"type": "string"},
+        "server": {
+            "type": "string",
+            "pattern": "^[^/]+$",
+            "description": "Catalog or Kubernetes (`-mcp`) name.",
+        },
+        "tool": {"type": "string", "pattern": "^[^/]+$"},
         "args": {"type": "object", "description": "The tool's arguments."},
+        "arguments": {"type": "object", "description": "Same as `args`."},
     },
     "additionalProperties": False,
 }

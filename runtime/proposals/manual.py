@@ -43,17 +43,15 @@ def _kind_is(*kinds: str) -> dict[str, Any]:
 def _needs_schema(schema: dict[str, Any]) -> None:
     """What each kind needs, as JSON Schema (``if kind … then required …``), so the OpenAPI
     document refuses what the validator refuses, ``{"endpoint": null}`` included."""
+    # a command to run (with its image and package), or else the URL of one that runs
     command = _requires("command", "image", "package")
+    stdio = {"anyOf": [command, {"allOf": [_requires("endpoint"), {"not": _requires("command")}]}]}
     schema["allOf"] = [
         {"if": _kind_is("remote", "standard"), "then": _requires("endpoint")},
         {"if": _kind_is("http", "cluster-api", "kmcp"), "then": _requires("endpoint", "image")},
-        # stdio: a command to run (with its image and package), or the URL of one that runs
-        {"if": _kind_is("stdio", "toolhive"), "then": {"anyOf": [command, _requires("endpoint")]}},
-        # no kind: a command (stdio), else an endpoint (http with an image, else remote)
-        {
-            "if": {"not": {"required": ["kind"]}},
-            "then": {"anyOf": [command, _requires("endpoint")]},
-        },
+        {"if": _kind_is("stdio", "toolhive"), "then": stdio},
+        # no kind (absent or null): stdio for a command, else an endpoint (http or remote)
+        {"if": {"properties": {"kind": {"type": "null"}}}, "then": stdio},
     ]
 
 
@@ -132,7 +130,14 @@ class CreatePrRequest(BaseModel):
     or a catalog kind.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={  # what proposal_request refuses, so the OpenAPI document says it
+            "if": {"properties": {"type": {"enum": ["kmcp", "cluster-api"]}}, "required": ["type"]},
+            "then": _requires("image"),
+        },
+    )
 
     server_name: Annotated[str, StringConstraints(pattern=DNS_LABEL)] = Field(
         description="The server's name; a trailing `-mcp` is dropped for the catalog name."

@@ -101,7 +101,7 @@ _CONTINUES = re.compile(
 _LOG_PIPELINE = re.compile(r"\|[=~]|\|\s*(?:json|logfmt|pattern|regexp|line_format)\b")
 _LOG_WORDS = re.compile(r"\b(?:logs?|loki|lines?|logql)\b", re.I)
 _HOST = re.compile(r"\b(?=[a-z0-9-]*[a-z])[a-z0-9-]+(?:\.[a-z0-9-]+)+\b|\blocalhost\b", re.I)
-_QUANTITY = re.compile(r"(?<![\w./:#-])\d+(?:\.\d+)?(?![\w./:%-])")
+_QUANTITY = re.compile(r"(?<![\w./:#-])\d{1,15}(?:\.\d{1,15})?(?![\w./:%-])")  # no bignums
 _FILE_PATH = re.compile(r"(?:(?<=\s)|^)(/[\w.-]+(?:/[\w.*-]*)*|[\w.-]+(?:/[\w.-]+)+\.[a-z]{2,5})\b")
 _VMID = re.compile(r"\b(?:vm|vmid|ct|lxc|container|guest)\s*#?(\d{3,9})\b", re.I)
 _NUMBER = re.compile(r"(?:#|\b(?:pr|issue|pull request|number|no\.?|port)\s*#?)(\d{1,6})\b", re.I)

@@ -62,7 +62,7 @@ def with_issuers(shipped: Catalog) -> Rendering:
 
 
 def _gateway_args(rendering: Rendering) -> list[str]:
-    spec = rendering.find("Deployment", "mcpfleet-gateway").manifest["spec"]
+    spec = rendering.find("Deployment", "mcp-gateway").manifest["spec"]
     return list(spec["template"]["spec"]["containers"][0]["args"])
 
 
@@ -78,7 +78,7 @@ def test_the_deployed_gateway_builds_its_resource_server_from_the_rendered_objec
     public_url = args[args.index("--public-url") + 1]
     config = GatewayConfig.from_catalog(load_catalog(tmp_path), local=False, public_url=public_url)
     assert config.oauth is not None
-    assert config.oauth.resource == "https://mcp.shreck.io/mcp"
+    assert config.oauth.resource == "https://mcp.kernow.io/mcp"
     assert [i.issuer for i in config.oauth.issuers] == [
         "https://sso.shreck.io/realms/homelab",
         "https://login.microsoftonline.com/tenant-id/v2.0",
@@ -90,7 +90,7 @@ def test_the_deployed_gateway_builds_its_resource_server_from_the_rendered_objec
 def test_an_explicit_resource_wins_over_the_ingress_host(shipped: Catalog) -> None:
     auth = AUTH.model_copy(update={"resource": "https://mcp.example.net/mcp"})
     catalog = with_platform(shipped, gateway={"auth": auth})
-    config = GatewayConfig.from_catalog(catalog, local=False, public_url="https://mcp.shreck.io")
+    config = GatewayConfig.from_catalog(catalog, local=False, public_url="https://mcp.kernow.io")
     assert config.oauth is not None and config.oauth.resource == "https://mcp.example.net/mcp"
 
 
@@ -100,9 +100,7 @@ def test_the_gateway_may_reach_its_issuers_and_their_key_endpoints(
     rendering = with_issuers
     policy = rendering.find("CiliumNetworkPolicy", "mcpfleet-gateway-egress-issuers").manifest
     spec = policy["spec"]
-    assert spec["endpointSelector"]["matchLabels"]["app.kubernetes.io/instance"] == (
-        "mcpfleet-gateway"
-    )
+    assert spec["endpointSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "mcp-gateway"
     assert spec["egress"][-1] == {
         "toFQDNs": [
             {"matchName": "login.microsoftonline.com"},

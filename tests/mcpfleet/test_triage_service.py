@@ -26,6 +26,7 @@ from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.router import create_app as create_router_app
 from runtime.settings import Settings
 from runtime.store import ServerRegistry, TokenStore
+from runtime.triage.execution import NO_MODEL
 from tests.runtime.gateway.running import run_gateway, until
 
 HOMELAB = EndpointSpec(
@@ -94,5 +95,6 @@ async def test_standalone_triage_calls_tools_through_the_gateway_and_escalates_t
         assert await cur.fetchall() == [("triage-svc", "homelab", "disk_usage", "alice")]
     assert escalated.status_code == 200, escalated.text
     assert escalated.json()["route"] == "escalate"
-    answer = escalated.json()["answer"]
-    assert "ANTHROPIC_API_KEY is not set" in answer, "the router's own reason came back"
+    assert escalated.json()["answer"] == NO_MODEL  # one sentence naming what to configure
+    reason = escalated.json()["needs"]["models"]
+    assert "ANTHROPIC_API_KEY is not set" in reason, "the router's own reason came back"

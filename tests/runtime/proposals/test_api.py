@@ -97,9 +97,9 @@ async def test_a_remote_server_on_a_loopback_address_is_refused_with_the_reason(
         body = {"name": "looped", "endpoint": url, "probe": False}
         response = await local.post("/api/v1/proposals", json=body)
         assert response.status_code == 422, url
-        assert response.json()["reason"] == "refused"
-        assert "loopback address" in response.json()["error"]
-        assert "`image:`" in response.json()["error"]
+        assert response.json()["error"]["code"] == "refused"
+        assert "loopback address" in response.json()["error"]["reason"]
+        assert "`image:`" in response.json()["error"]["reason"]
     assert git(repo, "branch", "--list", "discovery/*") == ""
 
 
@@ -194,5 +194,5 @@ async def test_create_pr_refuses_a_type_that_needs_an_image_it_was_not_given(
     body = {"server_name": "k8s-mcp", "type": "kmcp", "endpoint": IN_CLUSTER}
     response = await local.post("/api/v1/create-pr", json=body)
     assert response.status_code == 422
-    assert response.json()["reason"] == "refused"
-    assert "a cluster-api server needs `image`" in response.json()["error"]
+    assert response.json()["error"]["code"] == "refused"
+    assert "a cluster-api server needs `image`" in response.json()["error"]["reason"]

@@ -142,3 +142,9 @@ def test_a_port_and_localhost_fill_a_connectivity_check() -> None:
         {"host": "localhost", "port": 22},
         [],
     )
+
+
+def test_a_number_too_long_to_be_a_value_is_ignored_not_an_error() -> None:
+    """Found by Schemathesis: an 8000-digit "number" once raised Python's int-size limit."""
+    found = extract("add " + "9" * 8000 + " and 3")
+    assert [e for e in found if e.kind is Kind.QUANTITY] == [Entity(Kind.QUANTITY, 3)]

@@ -66,9 +66,10 @@ class AuthorizationServer:
         config_file.write_text(json.dumps(config))
         if not (NPM / "node_modules" / "oidc-provider").is_dir():
             raise RuntimeError("oidc-provider is missing: run `make setup` (npm ci in .ci/npm)")
+        argv = ["node", str(PROVIDER), str(config_file), str(NPM)]
+        # The issuer names its port, so the port is chosen first and every (re)start uses it.
         self.peer = Peer(
-            ["node", str(PROVIDER), str(config_file), str(NPM)],
-            port=self.port,
+            lambda _port: (argv, {}),
             path=path,
             log=workdir / f"oidc-{self.port}.log",
         )

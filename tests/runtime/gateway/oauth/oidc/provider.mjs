@@ -152,6 +152,6 @@ const server = createServer((req, res) => {
 });
 
 server.listen(config.port, '127.0.0.1', () => {
-  process.stdout.write(`oidc-provider listening for ${config.issuer}\n`);
+  process.stdout.write(`oidc-provider for ${config.issuer} listening on 127.0.0.1:${config.port}\n`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
