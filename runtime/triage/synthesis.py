@@ -154,7 +154,7 @@ def _value_phrase(
     required = set(schema.get("required") or ())
     ordered = sorted(props, key=lambda p: (p[0] not in required, rng.random()))
     for name, spec in ordered:
-        kinds = [k for k in parameter_kinds(name, spec) if k in _SAMPLES]
+        kinds = [k for k in sorted(parameter_kinds(name, spec)) if k in _SAMPLES]
         if kinds:
             return _sample(rng.choice(kinds), rng)
         enum = spec.get("enum")
@@ -248,7 +248,7 @@ def _questions_for(
         ),
         ("detail", _join(_drop(detail, rng, 0.35), value())),
     ]
-    languages = [k for k in accepted_kinds(schema) if k in _LANGUAGES]
+    languages = [k for k in sorted(accepted_kinds(schema)) if k in _LANGUAGES]
     if languages:
         # Operators paste the query itself: the executor answers it whatever its words.
         pasted = _sample(rng.choice(languages), rng)
