@@ -22,6 +22,7 @@ test: setup lint
 lint: setup
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 setup: $(STAMP) .ci/npm/node_modules/.installed
 

@@ -25,6 +25,7 @@ Algorithm = Literal[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"
 ]
 """Asymmetric JWS algorithms only: a resource server holds no shared secret, and never ``none``."""
+DEFAULT_ALGORITHMS: tuple[Algorithm, ...] = ("RS256", "ES256", "EdDSA")
 
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")]
 GrantText = Annotated[str, StringConstraints(pattern=GRANT_PATTERN)]
@@ -105,7 +106,7 @@ class Issuer(Spec):
         default=None, description="Skip metadata discovery and read the signing keys here."
     )
     algorithms: list[Algorithm] = Field(
-        default_factory=lambda: ["RS256", "ES256", "EdDSA"],
+        default_factory=lambda: list(DEFAULT_ALGORITHMS),
         min_length=1,
         description="Signature algorithms accepted.",
     )

@@ -471,12 +471,13 @@ class Triage(Spec):
     port: Port = 8081
     semantic_cache: SemanticCache = SemanticCache()
     execute_threshold: Annotated[float, Field(ge=0.5, le=1.0)] = Field(
-        default=0.8,
+        default=0.7,
         description="Calibrated confidence a decision needs before triage runs a read-only "
         "tool without confirmation (never a tool that is not read-only).",
     )
     ollama_resources: Resources = Resources(
-        requests={"cpu": "1", "memory": "6Gi"}, limits={"cpu": "4", "memory": "10Gi"}
+        requests=ResourceAmounts(cpu="1", memory="6Gi"),
+        limits=ResourceAmounts(cpu="4", memory="10Gi"),
     )
 
 

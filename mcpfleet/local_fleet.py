@@ -91,7 +91,8 @@ class LocalFleet:
         proposals = self.proposals
         if proposals is None:
             proposals = "local" if repository_root(self.settings.catalog) else "off"
-        return DiscoveryConfig(kubernetes="off", endpoints_dir=endpoints, proposals=proposals)
+        options: dict[str, Any] = {"proposals": proposals}  # pydantic checks the word
+        return DiscoveryConfig(kubernetes="off", endpoints_dir=endpoints, **options)
 
     async def run(self, console: Console) -> None:
         """Start everything, report where it is, serve until a signal, then stop cleanly."""

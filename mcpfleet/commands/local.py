@@ -85,8 +85,12 @@ def up(
         data_dir=data_dir, catalog=catalog_dir, server_dirs=server_dirs
     )
     console = Console()
-    catalog_or_exit(settings)  # load (and check) it before starting anything
-    extra = cli_issuer(issuer, grants, console)
+    try:
+        catalog_or_exit(settings)  # load (and check) it before starting anything
+        extra = cli_issuer(issuer, grants, console)
+    except BaseException:
+        listener.close()  # the fleet never took it over
+        raise
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fleet = LocalFleet(
         settings,

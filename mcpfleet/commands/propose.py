@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -91,7 +92,7 @@ def propose(
             raise typer.Exit(1) from None
         return
 
-    overrides = {
+    overrides: dict[str, Any] = {  # DiscoveryConfig (pydantic) checks each value
         "proposals": to,
         "git_repo": git_repo,
         "github_repository": github_repository,

@@ -159,7 +159,7 @@ def discovery(
     from runtime.settings import Settings
 
     settings = Settings.with_overrides(catalog=catalog_dir, data_dir=data_dir, log_level=log_level)
-    options = {
+    options: dict[str, Any] = {  # DiscoveryConfig (pydantic) checks each value
         "kubernetes": kubernetes,
         "endpoints_dir": endpoints_dir,
         "proposals": proposals,

@@ -59,7 +59,8 @@ def cost_chart(report: dict[str, Any]) -> CostChart:
     """Lay out ``report`` (the costs API's body; unknown or missing fields tolerated)."""
     first = _day(report.get("first"))
     last = _day(report.get("last")) or first
-    budget = report.get("budget") if isinstance(report.get("budget"), dict) else {}
+    raw_budget = report.get("budget")
+    budget: dict[str, Any] = raw_budget if isinstance(raw_budget, dict) else {}
     daily = _float(_get(budget, "daily_usd", "dailyUsd"))
     threshold = _float(_get(budget, "alert_threshold", "alertThreshold"))
     spend: dict[date, list[tuple[str, float]]] = {}

@@ -111,8 +111,10 @@ class FleetApi:
         if not isinstance(body, dict):
             raise ApiFailure(502, "the MCP endpoint answered something other than JSON-RPC")
         if "error" in body:
-            error = body["error"] if isinstance(body["error"], dict) else {}
-            data = error.get("data") if isinstance(error.get("data"), dict) else {}
+            raw_error = body["error"]
+            error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+            raw_data = error.get("data")
+            data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
             raise ApiFailure(
                 _rpc_status(error),
                 str(error.get("message") or "MCP error"),

@@ -159,7 +159,8 @@ class KubernetesSource:
         return float(min(self._max_retry_delay, self._retry_delay * 2 ** (failures - 2)))
 
     def _relist(self, publish: Callable[[Event], None]) -> str:
-        response = self._core.list_service_for_all_namespaces(
+        # _preload_content=False: the raw urllib3 response (its stubs say the model)
+        response: Any = self._core.list_service_for_all_namespaces(
             _preload_content=False, _request_timeout=self._request_timeout
         )
         try:
@@ -242,7 +243,7 @@ class KubernetesSource:
             return None
         namespace = (service.get("metadata") or {}).get("namespace") or "default"
         try:
-            response = self._core.list_namespaced_pod(
+            response: Any = self._core.list_namespaced_pod(
                 namespace,
                 label_selector=",".join(f"{k}={v}" for k, v in sorted(selector.items())),
                 _preload_content=False,

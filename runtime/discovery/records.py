@@ -166,7 +166,8 @@ class DiscoveryRecords:
         Raises:
             ValueError: the cursor was not made by this API.
         """
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[object] = []
         if cursor:
             where.append("name > %s")
             params.append(decode_cursor(cursor))

@@ -169,8 +169,14 @@ class _Seen:
         hooks = {"response": [record]}
         if endpoint.transport == "sse":
 
-            def factory(**kwargs: Any) -> httpx2.AsyncClient:
-                return httpx2.AsyncClient(event_hooks=hooks, **kwargs)
+            def factory(
+                headers: dict[str, str] | None = None,
+                timeout: httpx2.Timeout | None = None,
+                auth: httpx2.Auth | None = None,
+            ) -> httpx2.AsyncClient:
+                return httpx2.AsyncClient(
+                    headers=headers, timeout=timeout, auth=auth, event_hooks=hooks
+                )
 
             yield sse_client(str(endpoint.url), httpx_client_factory=factory)
         else:

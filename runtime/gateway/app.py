@@ -140,7 +140,9 @@ class _Resources:
 
     async def _open(self, stack: AsyncExitStack) -> None:
         app, settings = self.app, self.settings
-        db = self.database or await stack.enter_async_context(open_database(settings))
+        db = self.database
+        if db is None:  # not shared by a host process: the gateway opens its own
+            db = await stack.enter_async_context(open_database(settings))
         config = self.config or GatewayConfig.from_catalog(
             settings.loaded_catalog, local=not in_cluster()
         )

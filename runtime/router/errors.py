@@ -75,15 +75,15 @@ class InvalidRequest(RouterError):
 
 
 class ProviderError(RouterError):
-    """A provider call failed; ``status`` says whether it timed out, was throttled, ...
+    """A provider call failed; ``outcome`` says whether it timed out, was throttled, ...
 
     The message is safe to show: adapters build it from the status code and the
     provider's error message, never from request headers, so no key can leak into it.
     """
 
-    def __init__(self, status: AttemptStatus, reason: str) -> None:
+    def __init__(self, outcome: AttemptStatus, reason: str) -> None:
         super().__init__(reason)
-        self.status = status
+        self.outcome = outcome  # not ``status``: that is the HTTP status of router errors
         self.reason = reason
 
 

@@ -146,7 +146,7 @@ class ModelRouter:
                 )
         except (ProviderError, TimeoutError) as exc:
             if isinstance(exc, ProviderError):
-                status, reason = exc.status, exc.reason
+                status, reason = exc.outcome, exc.reason
             else:
                 status, reason = AttemptStatus.TIMEOUT, f"no answer within {self._timeout:g}s"
             latency = (time.perf_counter() - started) * 1000

@@ -57,7 +57,7 @@ class Kind(StrEnum):
 @dataclass(frozen=True)
 class Entity:
     kind: Kind
-    value: str | int
+    value: str | int | float
 
 
 _PATTERNS: list[tuple[Kind, re.Pattern[str]]] = [

@@ -13,9 +13,13 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:  # loaded lazily: importing the runtime must not load the model
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
 
 __all__ = [
     "TOKENIZER_PATH",
@@ -68,8 +72,8 @@ class MiniLMEmbedder:
     batch_size: int = 32
 
     def __post_init__(self) -> None:
-        self._session: object | None = None
-        self._tokenizer: object | None = None
+        self._session: ort.InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
 
     def load(self) -> MiniLMEmbedder:
         """Open the ONNX session and tokenizer now rather than on first use.
@@ -119,11 +123,14 @@ class MiniLMEmbedder:
         return await asyncio.to_thread(self.embed_sync, list(texts))
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)  # type: ignore[attr-defined]
+        if self._session is None or self._tokenizer is None:
+            self.load()
+        assert self._session is not None and self._tokenizer is not None
+        encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         types = np.zeros_like(ids)
-        (hidden,) = self._session.run(  # type: ignore[attr-defined]
+        (hidden,) = self._session.run(
             ["last_hidden_state"],
             {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
         )

@@ -333,7 +333,8 @@ class QueryExecutor:
             return None
         position = triage.index.position[chosen]
         read_only = bool(triage.index.read_only[position])
-        if access is not None and not access.allows_tool(*chosen.split("/", 1), read_only):
+        server, tool = chosen.split("/", 1)
+        if access is not None and not access.allows_tool(server, tool, read_only):
             return None
         document = triage.index.documents[position]
         required = triage.index.schemas[position].get("required")

@@ -64,8 +64,8 @@ class LexicalIndex:
                     combined[doc][term] = combined[doc].get(term, 0.0) + weight * tf / norm
         postings: dict[str, list[_Posting]] = {}
         for doc, terms in enumerate(combined):
-            for term, tf in terms.items():
-                postings.setdefault(term, []).append(_Posting(doc, tf))
+            for term, weighted in terms.items():
+                postings.setdefault(term, []).append(_Posting(doc, weighted))
         self._idf = {
             term: math.log(1 + (self.size - len(p) + 0.5) / (len(p) + 0.5))
             for term, p in postings.items()

@@ -61,6 +61,8 @@ def test_up_refuses_a_yaml_bomb_with_the_same_problem_line_as_validate(
         app,
         [
             "up",
+            "--port",
+            "0",
             "--catalog",
             str(directory),
             "--data-dir",

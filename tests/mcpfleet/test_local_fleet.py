@@ -175,6 +175,16 @@ def test_a_question_works_out_of_the_box_through_mcpfleet_query(fleet: Fleet) ->
     assert body["route"] == "tool"
     assert body["servers"] == ["homelab"]
     assert "free_bytes" in json.dumps(body["result"])
+    # The README's second question: the user names the tool and its arguments.
+    chosen = subprocess.run(
+        [*MCPFLEET, "query", "add 2 and 3", "--tool", "everything/get-sum", "--arg", "a=2",
+         "--arg", "b=3", "--json", "--url", fleet.url],
+        cwd=REPO, env={**os.environ, "MCPFLEET_DATA_DIR": str(fleet.data_dir)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert chosen.returncode == 0, chosen.stderr
+    assert json.loads(chosen.stdout)["servers"] == ["everything"]
+    assert "5" in json.dumps(json.loads(chosen.stdout)["result"])
 
 
 def test_the_rest_api_lists_servers_and_calls_a_tool(fleet: Fleet) -> None:

@@ -68,12 +68,13 @@ class DecisionView:
             "wouldExecute", "would_execute", "timings",
         }  # fmt: skip
         scores = _pick(body, "routeScores", "route_scores")
+        arguments, timings = body.get("arguments"), body.get("timings")
         return cls(
             route=str(body.get("route") or "?"),
             confidence=_number(body.get("confidence")),
             decided_by=_text(_pick(body, "decidedBy", "decided_by")),
             candidates=[_candidate(c) for c in body.get("candidates") or [] if isinstance(c, dict)],
-            arguments=body.get("arguments") if isinstance(body.get("arguments"), dict) else {},
+            arguments=arguments if isinstance(arguments, dict) else {},
             missing=[str(m) for m in _pick(body, "missingArguments", "missing_arguments") or []],
             route_scores={
                 str(k): v for k, v in (scores or {}).items() if isinstance(v, int | float)
@@ -81,7 +82,7 @@ class DecisionView:
             if isinstance(scores, dict)
             else {},
             would_execute=_pick(body, "wouldExecute", "would_execute"),
-            timings=body.get("timings") if isinstance(body.get("timings"), dict) else {},
+            timings=timings if isinstance(timings, dict) else {},
             extra={k: v for k, v in body.items() if k not in known},
         )
 

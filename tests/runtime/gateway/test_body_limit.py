@@ -23,7 +23,6 @@ from runtime.db import Database
 from runtime.gateway import GatewayConfig, GatewayExtension
 from runtime.gateway.upstream import EndpointSpec, PoolSettings, ServerSpec
 from runtime.settings import Settings
-from tests.ports import unused_port
 from tests.runtime.gateway.conftest import SHIPPED_CATALOG
 from tests.runtime.gateway.peers import SERVERS, Peer
 from tests.runtime.gateway.running import RunningGateway, issue_token, run_gateway
@@ -38,22 +37,12 @@ MODERN = {"MCP-Protocol-Version": "2026-07-28"}
 @pytest.fixture(scope="module")
 def small_upstream(peer_logs: Path) -> Iterator[Peer]:
     """A real SDK server that refuses bodies over 1 KiB with its own 413."""
-    port = unused_port()
-    argv = [
-        sys.executable,
-        str(SERVERS / "slow.py"),
-        "--transport",
-        "streamable-http",
-        "--port",
-        str(port),
-    ]
-    peer = Peer(
-        argv,
-        port=port,
-        path="/mcp",
-        log=peer_logs / f"small-{port}.log",
-        env={"MCP_TEST_MAX_BODY": "1024"},
-    ).start()
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        script = str(SERVERS / "slow.py")
+        argv = [sys.executable, script, "--transport", "streamable-http", "--port", str(port)]
+        return argv, {"MCP_TEST_MAX_BODY": "1024"}
+
+    peer = Peer(command, path="/mcp", log=peer_logs / "small.log").start()
     yield peer
     peer.stop()
 

@@ -149,7 +149,7 @@ async def test_an_http_failure_becomes_a_provider_error_with_its_status(
     with pytest.raises(ProviderError) as caught:
         await provider.generate(case.model_id, "hi", system=None, max_tokens=8)
 
-    assert caught.value.status is status
+    assert caught.value.outcome is status
     assert str(failure.status) in caught.value.reason
     assert failure.message in caught.value.reason
 
@@ -166,7 +166,7 @@ async def test_an_answer_that_is_not_the_providers_format_is_an_error(
     with pytest.raises(ProviderError) as caught:
         await provider.generate(case.model_id, "hi", system=None, max_tokens=8)
 
-    assert caught.value.status is AttemptStatus.ERROR
+    assert caught.value.outcome is AttemptStatus.ERROR
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -179,7 +179,7 @@ async def test_a_provider_that_does_not_answer_in_time_is_a_timeout(
         with pytest.raises(ProviderError) as caught:
             await provider.generate(case.model_id, "hi", system=None, max_tokens=8)
 
-        assert caught.value.status is AttemptStatus.TIMEOUT
+        assert caught.value.outcome is AttemptStatus.TIMEOUT
 
 
 async def test_an_error_body_that_echoes_the_key_is_redacted(keyed_adapter) -> None:
@@ -214,6 +214,6 @@ async def test_an_unreachable_provider_is_an_error_not_a_crash() -> None:
         ):
             with pytest.raises(ProviderError) as caught:
                 await provider.generate("m", "hi", system=None, max_tokens=8)
-            assert caught.value.status is AttemptStatus.ERROR
+            assert caught.value.outcome is AttemptStatus.ERROR
             assert "cannot reach" in caught.value.reason
             await provider.aclose()

@@ -90,9 +90,11 @@ def issuer_for(auth: AuthorizationServer) -> Issuer:
 
 
 def headers_peer(log_dir: Path, seen: Path) -> Peer:
-    port = unused_port()
-    argv = [sys.executable, str(SERVERS / "headers.py"), "--port", str(port), "--log", str(seen)]
-    return Peer(argv, port=port, path="/mcp", log=log_dir / f"headers-{port}.log")
+    def command(port: int) -> tuple[list[str], dict[str, str]]:
+        script = str(SERVERS / "headers.py")
+        return [sys.executable, script, "--port", str(port), "--log", str(seen)], {}
+
+    return Peer(command, path="/mcp", log=log_dir / f"headers-{seen.stem}.log")
 
 
 @pytest.fixture(scope="module")
