@@ -517,7 +517,10 @@ def lone_gateway(
         resource=f"http://127.0.0.1:{port}/mcp", issuers=(issuer,), key_retry_gap=0.5
     )
     servers = (ServerSpec("everything", (EndpointSpec("streamable-http", url=everything.url),)),)
-    config = GatewayConfig(servers, PoolSettings(health_interval=60), oauth=oauth)
+    # The module's other gateway spends the same client's rate budget in this database.
+    config = GatewayConfig(
+        servers, PoolSettings(health_interval=60), requests_per_minute=100_000, oauth=oauth
+    )
     return run_gateway(settings, config, port=port)
 
 
