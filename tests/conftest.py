@@ -189,3 +189,18 @@ def _create_database(server: EmbeddedPostgres, name: str, *, template: str | Non
         statement = sql.SQL("{} TEMPLATE {}").format(statement, sql.Identifier(template))
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         conn.execute(statement)
+
+
+@pytest.fixture(scope="module")
+async def module_db_url(pg_server: EmbeddedPostgres, embedding_dim: int) -> AsyncIterator[str]:
+    """A database of the module's own, migrated with the runtime's own migration runner."""
+    name = f"module_{os.getpid()}_{next(_names)}"
+    admin = pg_server.url("postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    await migrate(pg_server.url(name), embedding_dim=embedding_dim)
+    yield pg_server.url(name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

@@ -39,10 +39,11 @@ from mcp.shared.inbound import (
     decode_header_value,
 )
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from runtime.gateway.auth import Principal
 from runtime.gateway.calls import ToolCalls
+from runtime.gateway.mcp_route import read_body, replay
 from runtime.gateway.naming import split_name
 from runtime.gateway.relay import MODERN, UPSTREAM_FAILURES, Relay, dumps, sieved, stamped
 from runtime.gateway.upstream.pool import UpstreamPool
@@ -160,9 +161,7 @@ class FastPath:
             return None
         server, tool = parts
         upstream = self.relay.relayable(server, tool)
-        if upstream is None or not principal.allows_tool(
-            server, tool, upstream.is_read_only(tool)
-        ):
+        if upstream is None or not principal.allows_tool(server, tool, upstream.is_read_only(tool)):
             return None  # the SDK path refuses it (the middleware already has, by Mcp-Name)
         return _Resolved(upstream, tool)
 
@@ -263,37 +262,12 @@ class FastPathRoute:
         if fast is None or candidate is None:
             await self.fallback(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         if body is None:
             return  # the client went away before sending its body
         request = parse_tools_call(body, candidate)
         call = None if request is None else fast.resolve(candidate, request)
         if call is None:
-            await self.fallback(scope, _replay(body, receive), send)
+            await self.fallback(scope, replay(body, receive), send)
             return
         await fast.serve(candidate, call, send)
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that yields the already-read body once, then the real channel."""
-    pending = True
-
-    async def replay() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

@@ -3,16 +3,9 @@ answer at the gateway's own address (the LoadBalancer IP and the ingress host)."
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 import httpx2
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -22,24 +15,7 @@ from runtime.router import RouterClient
 from runtime.settings import Settings
 from runtime.store import TokenStore
 from runtime.triage.execution import NO_MODEL
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert not task.done(), "the gateway did not start"
-        assert time.monotonic() < deadline, "the gateway did not start in time"
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
+from tests.runtime.gateway.running import serve_app
 
 
 async def test_the_pod_gateway_answers_questions_and_offers_find_tools(
@@ -49,7 +25,8 @@ async def test_the_pod_gateway_answers_questions_and_offers_find_tools(
     monkeypatch.setenv("MCPFLEET_TRIAGE_TOKEN", "mcpf_router_token")
     token = (await TokenStore(db).create("operator")).token
     app = gateway_app(runtime_settings, local=True, router_url="http://127.0.0.1:9")
-    async with serving(app) as url:
+    async with serve_app(app) as served:
+        url = served.url
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
             decided = await http.post("/api/v1/triage", json={"text": "what is a pod"})
@@ -104,11 +81,11 @@ async def test_the_pod_gateway_serves_the_console_and_its_reference_without_a_cd
 ) -> None:
     token = (await TokenStore(db).create("reader", scopes=["homelab"])).token
     app = gateway_app(runtime_settings, local=True, triage=False)
-    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as http:
+    async with serve_app(app) as served, httpx.AsyncClient(base_url=served.url, timeout=60) as http:
         root = await http.get("/")
         assert root.status_code == 303 and root.headers["location"] == "/signin?next=%2F"
         signed = await http.post(
-            "/signin", data={"token": token}, headers={"Origin": url}, follow_redirects=True
+            "/signin", data={"token": token}, headers={"Origin": served.url}, follow_redirects=True
         )
         assert signed.status_code == 200 and "reader · homelab" in signed.text
         assert (await http.get("/tokens")).status_code == 403  # not an admin token
@@ -120,7 +97,7 @@ async def test_without_authentication_the_console_is_the_anonymous_principals(
     runtime_settings: Settings,
 ) -> None:
     app = gateway_app(runtime_settings, local=True, triage=False, auth=False)
-    async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as http:
+    async with serve_app(app) as served, httpx.AsyncClient(base_url=served.url, timeout=60) as http:
         fleet = await http.get("/")
         assert fleet.status_code == 200 and "anonymous" in fleet.text
         refused = await http.get("/tokens")

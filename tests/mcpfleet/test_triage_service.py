@@ -8,16 +8,10 @@ every model is unusable and says why), and triage as ``standalone_triage_app`` b
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from mcpfleet.commands.triage import standalone_triage_app
 from runtime.db import Database
@@ -27,30 +21,11 @@ from runtime.router import create_app as create_router_app
 from runtime.settings import Settings
 from runtime.store import ServerRegistry, TokenStore
 from runtime.triage.execution import NO_MODEL
-from tests.runtime.gateway.running import run_gateway, until
+from tests.runtime.gateway.running import run_gateway, serve_app, until
 
 HOMELAB = EndpointSpec(
     "stdio", command=sys.executable, args=("-m", "runtime.examples.homelab_server")
 )
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """``app`` on a free loopback port with its lifespan; yields its URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 120
-    while not server.started:
-        assert not task.done(), "the service did not start"
-        assert time.monotonic() < deadline, "the service did not start in time"
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_standalone_triage_calls_tools_through_the_gateway_and_escalates_to_the_router(
@@ -67,7 +42,7 @@ async def test_standalone_triage_calls_tools_through_the_gateway_and_escalates_t
     config = GatewayConfig((ServerSpec("homelab", (HOMELAB,), kind="stdio"),), pool)
     async with (
         run_gateway(runtime_settings, config) as gateway,
-        serving(create_router_app(runtime_settings)) as router_url,
+        serve_app(create_router_app(runtime_settings)) as router,
     ):
 
         async def listed() -> bool:  # the gateway writes the registry triage indexes
@@ -75,10 +50,10 @@ async def test_standalone_triage_calls_tools_through_the_gateway_and_escalates_t
             return row is not None and bool(row.tools)
 
         await until(listed, within=60, what="homelab's tools in the registry")
-        app = standalone_triage_app(runtime_settings, gateway.url, router_url, auth=True)
-        async with serving(app) as triage_url:
+        app = standalone_triage_app(runtime_settings, gateway.url, router.url, auth=True)
+        async with serve_app(app) as triage:
             headers = {"Authorization": f"Bearer {user_token}"}
-            async with httpx.AsyncClient(base_url=triage_url, headers=headers, timeout=120) as http:
+            async with httpx.AsyncClient(base_url=triage.url, headers=headers, timeout=120) as http:
                 tool = await http.post(
                     "/api/v1/query", json={"text": "how much disk space is free on /"}
                 )

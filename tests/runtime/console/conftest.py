@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 import os
 import re
 import time
@@ -20,14 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from psycopg import sql
 
 from mcpfleet.composition import console_extension, router_extension, triage_extension
-from runtime.db import Database, EmbeddedPostgres, migrate
+from runtime.db import Database
 from runtime.gateway import GatewayConfig, create_app
 from runtime.settings import Settings
 from runtime.store import TokenStore
@@ -35,7 +32,6 @@ from runtime.store import TokenStore
 REPO = Path(__file__).resolve().parents[3]
 SHIPPED_CATALOG = REPO / "catalog"
 LOCAL_SERVERS = SHIPPED_CATALOG / "local" / "servers"
-_names = itertools.count()
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
 
@@ -81,34 +77,20 @@ def _no_local_llm() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-async def console_db_url(pg_server: EmbeddedPostgres, embedding_dim: int) -> AsyncIterator[str]:
-    name = f"console_{os.getpid()}_{next(_names)}"
-    admin = pg_server.url("postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    await migrate(pg_server.url(name), embedding_dim=embedding_dim)
-    yield pg_server.url(name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-@pytest.fixture(scope="module")
 async def fleet(
-    console_db_url: str,
+    module_db_url: str,
     embedding_dim: int,
     tmp_path_factory: pytest.TempPathFactory,
     _no_local_llm: None,
 ) -> AsyncIterator[Fleet]:
     settings = Settings(
-        database_url=console_db_url,
+        database_url=module_db_url,
         data_dir=tmp_path_factory.mktemp("console-data"),
         catalog=SHIPPED_CATALOG,
         server_dirs=(LOCAL_SERVERS,),
         token_cache_ttl=5.0,
     )
-    db = await Database.open(console_db_url, embedding_dim=embedding_dim, run_migrations=False)
+    db = await Database.open(module_db_url, embedding_dim=embedding_dim, run_migrations=False)
     config = GatewayConfig.from_catalog(settings.loaded_catalog, local=True, auth=True)
     # many page views in a few seconds by two tokens: the rate limit is not under test here
     config = dataclasses.replace(config, requests_per_minute=100_000)

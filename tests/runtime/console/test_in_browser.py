@@ -38,8 +38,8 @@ from .browsing import (
 
 
 @pytest.fixture(scope="module")
-def fleet(console_db_url: str) -> Iterator[Fleet]:
-    with running_fleet(console_db_url) as running:
+def fleet(module_db_url: str) -> Iterator[Fleet]:
+    with running_fleet(module_db_url) as running:
         yield running
 
 

@@ -2,28 +2,23 @@
 
 ``peer_factory`` starts peers that are stopped after the test; the module-scoped
 ``everything_http`` and ``slow_pair`` are shared by a module's tests (they hold no
-state the tests depend on). ``module_db_url`` is a fresh migrated database for a whole
-module, so a module can share one running gateway; ``gateway_settings`` points the
-runtime at it.
+state the tests depend on). ``module_db_url`` (tests/conftest.py) is a fresh migrated
+database for a whole module, so a module can share one running gateway;
+``module_settings`` points the runtime at it.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 
-from runtime.db import Database, EmbeddedPostgres, migrate
+from runtime.db import Database
 from runtime.settings import Settings
 from tests.runtime.gateway.peers import Peer, everything_peer, python_peer
 
 SHIPPED_CATALOG = Path(__file__).resolve().parents[3] / "catalog"
-_names = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -63,21 +58,6 @@ def slow_pair(peer_logs: Path) -> Iterator[tuple[Peer, Peer]]:
     yield first, second
     first.stop()
     second.stop()
-
-
-@pytest.fixture(scope="module")
-async def module_db_url(pg_server: EmbeddedPostgres, embedding_dim: int) -> AsyncIterator[str]:
-    """A database of the module's own, migrated with the runtime's own migration runner."""
-    name = f"gw_{os.getpid()}_{next(_names)}"
-    admin = pg_server.url("postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    await migrate(pg_server.url(name), embedding_dim=embedding_dim)
-    yield pg_server.url(name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,15 @@ from runtime.store.tokens import TokenStore
 from tests.waiting import eventually
 from tests.waiting import eventually_async as until
 
-__all__ = ["RunningGateway", "eventually", "issue_token", "run_gateway", "text_of", "until"]
+__all__ = [
+    "RunningGateway",
+    "eventually",
+    "issue_token",
+    "run_gateway",
+    "serve_app",
+    "text_of",
+    "until",
+]
 
 T = TypeVar("T")
 
@@ -82,7 +90,13 @@ async def run_gateway(
     port: int = 0,
 ) -> AsyncIterator[RunningGateway]:
     """``port``: a fixed one when the test must know the URL first (an OAuth resource URI)."""
-    app = create_app(settings, config, extensions=extensions)
+    async with serve_app(create_app(settings, config, extensions=extensions), port) as running:
+        yield running
+
+
+@asynccontextmanager
+async def serve_app(app: FastAPI, port: int = 0) -> AsyncIterator[RunningGateway]:
+    """Any app (a gateway, a router, triage alone) under uvicorn on loopback, lifespan on."""
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -98,9 +112,9 @@ async def run_gateway(
     while not server.started:
         if task.done():
             task.result()
-            raise RuntimeError("gateway did not start")
+            raise RuntimeError("the app did not start")
         if time.monotonic() > deadline:
-            raise TimeoutError("gateway did not start within 60s")
+            raise TimeoutError("the app did not start within 60s")
         await asyncio.sleep(0.01)
     running = RunningGateway(app, server, task)
     try:
